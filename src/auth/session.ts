@@ -1,0 +1,24 @@
+import type { Config } from '../env'
+import type { Db } from '../db/client'
+import { getAccount } from '../db/accounts'
+import { storeRefreshToken } from '../db/sessions'
+import { buildDidDocument } from '../identity/didDocument'
+import { createTokenPair, type AccessScope } from './tokens'
+
+/** Mints a token pair, persists the refresh `jti`, and shapes the session as the lexicon says. */
+export async function openSession(db: Db, config: Config, scope: AccessScope, appPasswordName: string | null) {
+  const pair = await createTokenPair(config, config.did, scope)
+  await storeRefreshToken(db, { id: pair.refreshJti, did: config.did, appPasswordName, expiresAt: pair.refreshExpiresAt })
+  return { accessJwt: pair.accessJwt, refreshJwt: pair.refreshJwt, ...(await describeSession(db, config)) }
+}
+
+export async function describeSession(db: Db, config: Config) {
+  const account = await getAccount(db, config)
+  return {
+    handle: account.handle,
+    did: account.did,
+    didDoc: await buildDidDocument(config, account.handle),
+    active: account.active,
+    ...(account.status ? { status: account.status } : {}),
+  }
+}

@@ -1,0 +1,67 @@
+import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
+import type { Config } from '../env'
+import { InvalidTokenError } from '../xrpc/errors'
+
+/** Scopes as the reference PDS mints them (legacy password sessions). */
+export const Scope = {
+  Access: 'com.atproto.access',
+  AppPass: 'com.atproto.appPass',
+  AppPassPrivileged: 'com.atproto.appPassPrivileged',
+  Refresh: 'com.atproto.refresh',
+} as const
+export type AccessScope = typeof Scope.Access | typeof Scope.AppPass | typeof Scope.AppPassPrivileged
+
+export const ACCESS_TTL_SECONDS = 2 * 60 * 60
+export const REFRESH_TTL_SECONDS = 90 * 24 * 60 * 60
+
+export interface TokenPair {
+  accessJwt: string
+  refreshJwt: string
+  refreshJti: string
+  refreshExpiresAt: number
+}
+
+export async function createTokenPair(config: Config, did: string, scope: AccessScope): Promise<TokenPair> {
+  const now = Math.floor(Date.now() / 1000)
+  const refreshJti = crypto.randomUUID()
+  const accessJwt = await new SignJWT({ scope })
+    .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+    .setSubject(did)
+    .setAudience(config.did)
+    .setIssuedAt(now)
+    .setExpirationTime(now + ACCESS_TTL_SECONDS)
+    .sign(config.jwtSecret)
+  const refreshJwt = await new SignJWT({ scope: Scope.Refresh })
+    .setProtectedHeader({ alg: 'HS256', typ: 'refresh+jwt' })
+    .setSubject(did)
+    .setAudience(config.did)
+    .setJti(refreshJti)
+    .setIssuedAt(now)
+    .setExpirationTime(now + REFRESH_TTL_SECONDS)
+    .sign(config.jwtSecret)
+  return { accessJwt, refreshJwt, refreshJti, refreshExpiresAt: (now + REFRESH_TTL_SECONDS) * 1000 }
+}
+
+export interface VerifiedToken {
+  did: string
+  scope: string
+  jti?: string
+}
+
+/**
+ * Verifies signature (HS256 only, so `alg: none` and key confusion fail),
+ * audience and expiry, then that the scope is one of `scopes`.
+ */
+export async function verifyToken(config: Config, token: string, scopes: readonly string[]): Promise<VerifiedToken> {
+  let payload: JWTPayload
+  try {
+    ;({ payload } = await jwtVerify(token, config.jwtSecret, { algorithms: ['HS256'], audience: config.did }))
+  } catch (err) {
+    if (err instanceof errors.JWTExpired) throw new InvalidTokenError('Token has expired', 'ExpiredToken')
+    throw new InvalidTokenError('Token could not be verified')
+  }
+  const scope = typeof payload.scope === 'string' ? payload.scope : ''
+  if (!scopes.includes(scope)) throw new InvalidTokenError('Bad token scope')
+  if (typeof payload.sub !== 'string' || !payload.sub.startsWith('did:')) throw new InvalidTokenError('Malformed token')
+  return { did: payload.sub, scope, jti: payload.jti }
+}

@@ -1,0 +1,132 @@
+/**
+ * Everything D1 holds. `npm run drizzle:generate` turns changes here into SQL
+ * under migrations/, which `wrangler d1 migrations apply` runs.
+ */
+import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+
+/** The account's lifecycle and current handle (a did:web handle can change). */
+export const account = sqliteTable('account', {
+  did: text('did').primaryKey(),
+  handle: text('handle').notNull(),
+  active: integer('active', { mode: 'boolean' }).notNull().default(true),
+  status: text('status'),
+  createdAt: integer('created_at').notNull(),
+})
+
+/** Head of each repo: the signed commit's CID and rev. Only the actor writes it. */
+export const repoRoot = sqliteTable('repo_root', {
+  did: text('did').primaryKey(),
+  cid: text('cid').notNull(),
+  rev: text('rev').notNull(),
+  /** MST root of the head commit: the next commit's `prevData`. */
+  dataCid: text('data_cid').notNull(),
+  indexedAt: integer('indexed_at').notNull(),
+})
+
+/** Content-addressed repo blocks (commits, MST nodes, records). */
+export const repoBlock = sqliteTable(
+  'repo_block',
+  {
+    did: text('did').notNull(),
+    cid: text('cid').notNull(),
+    repoRev: text('repo_rev').notNull(),
+    size: integer('size').notNull(),
+    content: blob('content', { mode: 'buffer' }).$type<Uint8Array>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.did, t.cid] }), index('repo_block_rev_idx').on(t.did, t.repoRev, t.cid)],
+)
+
+/** Index of the current records, so reads never walk the MST. */
+export const record = sqliteTable(
+  'record',
+  {
+    uri: text('uri').primaryKey(),
+    did: text('did').notNull(),
+    collection: text('collection').notNull(),
+    rkey: text('rkey').notNull(),
+    cid: text('cid').notNull(),
+    repoRev: text('repo_rev').notNull(),
+    indexedAt: integer('indexed_at').notNull(),
+  },
+  (t) => [index('record_collection_idx').on(t.did, t.collection, t.rkey)],
+)
+
+/** The firehose log: each row is one complete, encoded subscribeRepos frame. */
+export const repoEvent = sqliteTable(
+  'repo_event',
+  {
+    seq: integer('seq').primaryKey(),
+    did: text('did').notNull(),
+    type: text('type').notNull(),
+    frame: blob('frame', { mode: 'buffer' }).$type<Uint8Array>().notNull(),
+    sequencedAt: integer('sequenced_at').notNull(),
+  },
+  (t) => [index('repo_event_time_idx').on(t.sequencedAt)],
+)
+
+/** Live refresh tokens by `jti`; rotating or logging out deletes the row. */
+export const refreshToken = sqliteTable(
+  'refresh_token',
+  {
+    id: text('id').primaryKey(),
+    did: text('did').notNull(),
+    appPasswordName: text('app_password_name'),
+    expiresAt: integer('expires_at').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('refresh_token_did_idx').on(t.did)],
+)
+
+/** Fixed-window counters for failed logins (per client IP and overall). */
+export const loginAttempt = sqliteTable('login_attempt', {
+  key: text('key').primaryKey(),
+  windowStart: integer('window_start').notNull(),
+  failures: integer('failures').notNull(),
+})
+
+/** Uploaded blobs; bytes live in R2 under the CID. Unreferenced ones are temporary. */
+export const blobMeta = sqliteTable(
+  'blob',
+  {
+    did: text('did').notNull(),
+    cid: text('cid').notNull(),
+    mimeType: text('mime_type').notNull(),
+    size: integer('size').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.did, t.cid] })],
+)
+
+/** Which record references which blob; written in the same batch as the commit. */
+export const recordBlob = sqliteTable(
+  'record_blob',
+  {
+    did: text('did').notNull(),
+    blobCid: text('blob_cid').notNull(),
+    recordUri: text('record_uri').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.blobCid, t.recordUri] }), index('record_blob_uri_idx').on(t.recordUri)],
+)
+
+export const appPassword = sqliteTable(
+  'app_password',
+  {
+    did: text('did').notNull(),
+    name: text('name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    privileged: integer('privileged', { mode: 'boolean' }).notNull().default(false),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.did, t.name] })],
+)
+
+export const preference = sqliteTable(
+  'preference',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    did: text('did').notNull(),
+    name: text('name').notNull(),
+    valueJson: text('value_json').notNull(),
+  },
+  (t) => [index('preference_did_idx').on(t.did)],
+)

@@ -1,0 +1,114 @@
+import type { AccountActor } from '../actors/account-actor'
+
+/** Bindings and variables as wrangler.toml and secrets provide them. */
+export interface Env {
+  DB: D1Database
+  BLOBS: R2Bucket
+  CACHE: KVNamespace
+  ACCOUNT: DurableObjectNamespace<AccountActor>
+  PDS_HOSTNAME: string
+  PDS_DID: string
+  PDS_HANDLE: string
+  ADMIN_PASSWORD: string
+  JWT_SECRET: string
+  PDS_SIGNING_KEY: string
+  RELAY_HOSTS?: string
+  EVENT_RETENTION_HOURS?: string
+  BLOB_MAX_BYTES?: string
+  BLOB_TEMP_GRACE_HOURS?: string
+  BSKY_APPVIEW_URL?: string
+  BSKY_APPVIEW_DID?: string
+  BSKY_CHAT_URL?: string
+  BSKY_CHAT_DID?: string
+  PLC_DIRECTORY_URL?: string
+  /** Dev/test only: lets the proxy reach loopback and plain-HTTP services. */
+  PROXY_ALLOW_INSECURE?: string
+}
+
+export interface Config {
+  hostname: string
+  /** Public origin of this PDS: https, or http for localhost. */
+  publicUrl: string
+  did: string
+  handle: string
+  adminPassword: string
+  jwtSecret: Uint8Array
+  signingKeyHex: string
+  relayHosts: string[]
+  eventRetentionMs: number
+  blobMaxBytes: number
+  blobTempGraceMs: number
+  appView: { url: string; did: string }
+  chat: { url: string; did: string }
+  plcDirectoryUrl: string
+  proxyAllowInsecure: boolean
+}
+
+export class ConfigError extends Error {
+  name = 'ConfigError'
+}
+
+const cache = new WeakMap<object, Config>()
+
+/** Parses the environment once per isolate; throws naming every missing or malformed value. */
+export function readConfig(env: Env): Config {
+  const hit = cache.get(env)
+  if (hit) return hit
+  const problems: string[] = []
+  const need = (key: keyof Env): string => {
+    const value = env[key]
+    if (typeof value !== 'string' || value.trim() === '') {
+      problems.push(`${key} is missing`)
+      return ''
+    }
+    return value.trim()
+  }
+  const num = (key: keyof Env, fallback: number): number => {
+    const raw = env[key]
+    if (raw === undefined || raw === '') return fallback
+    const n = Number(raw)
+    if (!Number.isFinite(n) || n <= 0) {
+      problems.push(`${key} must be a positive number`)
+      return fallback
+    }
+    return n
+  }
+
+  const hostname = need('PDS_HOSTNAME')
+  const did = need('PDS_DID')
+  const handle = need('PDS_HANDLE').toLowerCase()
+  const adminPassword = need('ADMIN_PASSWORD')
+  const jwtSecret = need('JWT_SECRET')
+  const signingKeyHex = need('PDS_SIGNING_KEY').toLowerCase()
+
+  if (hostname && !/^[a-z0-9.-]+(:\d+)?$/i.test(hostname)) problems.push('PDS_HOSTNAME must be a host name, optionally with a port')
+  if (did && !/^did:(web|plc):[a-zA-Z0-9._:%-]+$/.test(did)) problems.push('PDS_DID must be a did:web or did:plc')
+  if (handle && !/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/.test(handle)) problems.push('PDS_HANDLE must be a valid handle')
+  if (jwtSecret && jwtSecret.length < 32) problems.push('JWT_SECRET must be at least 32 characters')
+  if (signingKeyHex && !/^[0-9a-f]{64}$/.test(signingKeyHex)) problems.push('PDS_SIGNING_KEY must be 64 hex characters (a secp256k1 private key)')
+
+  const appViewUrl = env.BSKY_APPVIEW_URL || 'https://api.bsky.app'
+  const chatUrl = env.BSKY_CHAT_URL || 'https://api.bsky.chat'
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
+
+  const isLocal = /^(localhost|127\.0\.0\.1)(:\d+)?$/.test(hostname)
+  const config: Config = {
+    hostname,
+    publicUrl: `${isLocal ? 'http' : 'https'}://${hostname}`,
+    did,
+    handle,
+    adminPassword,
+    jwtSecret: new TextEncoder().encode(jwtSecret),
+    signingKeyHex,
+    relayHosts: (env.RELAY_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+    eventRetentionMs: num('EVENT_RETENTION_HOURS', 72) * 3600_000,
+    blobMaxBytes: num('BLOB_MAX_BYTES', 100 * 1024 * 1024),
+    blobTempGraceMs: num('BLOB_TEMP_GRACE_HOURS', 24) * 3600_000,
+    appView: { url: appViewUrl.replace(/\/$/, ''), did: env.BSKY_APPVIEW_DID || 'did:web:api.bsky.app' },
+    chat: { url: chatUrl.replace(/\/$/, ''), did: env.BSKY_CHAT_DID || 'did:web:api.bsky.chat' },
+    plcDirectoryUrl: (env.PLC_DIRECTORY_URL || 'https://plc.directory').replace(/\/$/, ''),
+    proxyAllowInsecure: env.PROXY_ALLOW_INSECURE === 'true',
+  }
+  cache.set(env, config)
+  return config
+}

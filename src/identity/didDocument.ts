@@ -1,0 +1,30 @@
+import type { Config } from '../env'
+import { getSigningKey } from './signingKey'
+
+export interface DidDocument {
+  '@context': string[]
+  id: string
+  alsoKnownAs: string[]
+  verificationMethod: { id: string; type: string; controller: string; publicKeyMultibase: string }[]
+  service: { id: string; type: string; serviceEndpoint: string }[]
+}
+
+/** The did:web document this PDS serves for its account (atproto DID spec). */
+export async function buildDidDocument(config: Config, handle: string): Promise<DidDocument> {
+  const key = await getSigningKey(config.signingKeyHex)
+  return {
+    '@context': ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/multikey/v1', 'https://w3id.org/security/suites/secp256k1-2019/v1'],
+    id: config.did,
+    alsoKnownAs: [`at://${handle}`],
+    verificationMethod: [
+      {
+        id: `${config.did}#atproto`,
+        type: 'Multikey',
+        controller: config.did,
+        // did:key without its prefix is exactly the multibase Multikey value.
+        publicKeyMultibase: key.did().slice('did:key:'.length),
+      },
+    ],
+    service: [{ id: '#atproto_pds', type: 'AtprotoPersonalDataServer', serviceEndpoint: config.publicUrl }],
+  }
+}

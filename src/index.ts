@@ -1,0 +1,77 @@
+import { Hono } from 'hono'
+import { cors } from 'hono/cors'
+import { readConfig, type Env } from './env'
+import { errorFields, log } from './lib/log'
+import { wellKnown } from './wellKnown'
+import { MethodNotImplementedError, NotFoundError, toXrpcError, XrpcError } from './xrpc/errors'
+import { callMethod } from './xrpc/method'
+import { methodsByNsid } from './xrpc/routes'
+
+export { AccountActor } from '../actors/account-actor'
+
+import { VERSION } from './version'
+
+type Vars = { requestId: string; did?: string; nsid?: string }
+const app = new Hono<{ Bindings: Env; Variables: Vars }>()
+
+// One JSON log line per request; tokens and bodies never appear in it.
+app.use('*', async (c, next) => {
+  const started = Date.now()
+  const requestId = c.req.header('cf-ray') ?? crypto.randomUUID()
+  c.set('requestId', requestId)
+  await next()
+  const status = c.res.status
+  log(status >= 500 ? 'error' : 'info', 'request', {
+    requestId,
+    method: c.req.method,
+    path: new URL(c.req.url).pathname,
+    nsid: c.get('nsid'),
+    status,
+    ms: Date.now() - started,
+    did: c.get('did'),
+  })
+})
+
+// CORS as the reference PDS: any origin, the headers atproto clients send.
+app.use(
+  '*',
+  cors({
+    origin: '*',
+    allowHeaders: ['authorization', 'content-type', 'atproto-proxy', 'atproto-accept-labelers', 'dpop', 'atproto-content-labelers'],
+    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+    exposeHeaders: ['dpop-nonce', 'www-authenticate', 'content-language', 'atproto-content-labelers', 'atproto-repo-rev', 'retry-after'],
+    maxAge: 86400,
+  }),
+)
+
+app.route('/', wellKnown)
+
+app.get('/', (c) => c.text('This is an AT Protocol Personal Data Server (Rawkode PDS).\n'))
+app.get('/xrpc/_health', (c) => c.json({ version: VERSION }))
+
+app.all('/xrpc/:nsid', async (c) => {
+  const nsid = c.req.param('nsid')
+  c.set('nsid', nsid)
+  const config = readConfig(c.env)
+  const method = methodsByNsid.get(nsid)
+  if (!method) throw new MethodNotImplementedError(nsid)
+  return callMethod(method, c.req.raw, {
+    env: c.env,
+    config,
+    requestId: c.get('requestId'),
+    waitUntil: (p) => c.executionCtx.waitUntil(p),
+    onAuth: (auth) => c.set('did', auth.did),
+  })
+})
+
+app.notFound(() => new NotFoundError().toResponse())
+
+app.onError((err, c) => {
+  const xrpcErr = toXrpcError(err)
+  if (!(err instanceof XrpcError)) log('error', 'unhandled error', { requestId: c.get('requestId'), nsid: c.get('nsid'), ...errorFields(err) })
+  const res = xrpcErr.toResponse()
+  res.headers.set('access-control-allow-origin', '*')
+  return res
+})
+
+export default app

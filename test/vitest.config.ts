@@ -1,0 +1,35 @@
+import path from 'node:path'
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
+import { defineConfig } from 'vitest/config'
+
+const root = path.resolve(import.meta.dirname, '..')
+
+export default defineConfig({
+  root,
+  plugins: [
+    cloudflareTest(async () => ({
+      wrangler: { configPath: path.join(root, 'wrangler.toml') },
+      miniflare: {
+        bindings: {
+          // Fixed test identity; never used outside tests.
+          PDS_HOSTNAME: 'pds.test',
+          PDS_DID: 'did:web:pds.test',
+          PDS_HANDLE: 'alice.test',
+          ADMIN_PASSWORD: 'test-admin-password',
+          JWT_SECRET: 'test-jwt-secret-that-is-long-enough-0123456789',
+          PDS_SIGNING_KEY: 'beda21e966f145733c5de18926b3d16d598237bbb3b318c2ca0f3ead7c6b91f8',
+          RELAY_HOSTS: '',
+          TEST_MIGRATIONS: await readD1Migrations(path.join(root, 'migrations')),
+        },
+      },
+    })),
+  ],
+  test: {
+    include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
+    testTimeout: 60_000,
+    // Request logs are noise in passing tests; a failing test still shows them.
+    silent: 'passed-only',
+    hookTimeout: 60_000,
+  },
+})
