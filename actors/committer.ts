@@ -1,0 +1,257 @@
+import { Repo, WriteOpAction, type CommitData, type RecordWriteOp } from '@atproto/repo'
+import { cborToLex, cborToLexRecord, cidForRecord } from '@atproto/repo'
+import { parseCid, type Cid } from '@atproto/lex-data'
+import type { Secp256k1Keypair } from '@atproto/crypto'
+import { commitStatements, type CommitRows } from '../src/db/commitWrites'
+import { encodeMessageFrame } from '../src/firehose/frames'
+import { BlockCache, D1Blockstore } from '../src/repo/blockstore'
+import { carBytes } from '../src/repo/car'
+import type { BlobUse } from '../src/repo/prepareWrites'
+import { log } from '../src/lib/log'
+import type { ApplyWritesOutcome, ApplyWritesRequest, WriteResult } from './commitTypes'
+import { loadHead, type Head } from './head'
+
+/** Writes queued while a batch is in flight are committed together, up to this many. */
+const MAX_GROUP = 64
+
+class Refusal extends Error {
+  constructor(
+    readonly error: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+interface Queued {
+  request: ApplyWritesRequest
+  resolve(outcome: ApplyWritesOutcome): void
+  reject(err: unknown): void
+}
+
+type Settled = { outcome: ApplyWritesOutcome } | { error: unknown }
+
+export interface CommittedEvent {
+  seq: number
+  frame: Uint8Array
+}
+
+/**
+ * The single writer of one repo. Requests are taken in arrival order; those
+ * that queue up while D1 is busy are built into consecutive signed commits
+ * (each its own rev and firehose event) and persisted in ONE D1 batch: group
+ * commit. The head held in memory is only ever what D1 acknowledged; any
+ * failure drops it so the next write reloads from D1.
+ */
+export class Committer {
+  #queue: Queued[] = []
+  #draining = false
+  #head: Head | null = null
+  readonly #cache = new BlockCache()
+
+  constructor(
+    private readonly d1: D1Database,
+    private readonly did: string,
+    private readonly handle: string,
+    private readonly keypair: () => Promise<Secp256k1Keypair>,
+    private readonly onCommitted: (events: CommittedEvent[]) => void,
+  ) {}
+
+  /** Latest committed seq, for firehose hand-over; loads the head if needed. */
+  async head(): Promise<Head> {
+    this.#head ??= await loadHead(this.d1, this.did, this.handle, this.#cache, await this.keypair(), this.onCommitted)
+    return this.#head
+  }
+
+  /** Drops everything cached ahead of D1 (after a failure or an outside change). */
+  invalidate(): void {
+    this.#head = null
+  }
+
+  apply(request: ApplyWritesRequest): Promise<ApplyWritesOutcome> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ request, resolve, reject })
+      if (!this.#draining) void this.#drain()
+    })
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true
+    try {
+      while (this.#queue.length > 0) {
+        const group = this.#queue.splice(0, MAX_GROUP)
+        await this.#commitGroup(group)
+      }
+    } finally {
+      this.#draining = false
+    }
+  }
+
+  async #commitGroup(group: Queued[]): Promise<void> {
+    const started = Date.now()
+    let head: Head
+    try {
+      head = await this.head()
+    } catch (err) {
+      for (const q of group) q.reject(err)
+      return
+    }
+    const storage = new D1Blockstore(this.d1, this.did, this.#cache)
+    const keypair = await this.keypair()
+    const statements: D1PreparedStatement[] = []
+    const settled: Settled[] = []
+    const events: CommittedEvent[] = []
+    let repo: Repo | null = null
+    let next = head
+
+    for (const q of group) {
+      try {
+        repo ??= await Repo.load(storage, parseCid(next.cid))
+        const built = await this.#buildCommit(repo, next, storage, q.request, keypair)
+        if (!built.commit) {
+          settled.push({ outcome: { ok: true, commit: { cid: next.cid, rev: next.rev }, results: built.results } })
+          continue
+        }
+        const { commit, rows } = built
+        statements.push(...commitStatements(this.d1, rows))
+        events.push({ seq: rows.event.seq, frame: rows.event.frame })
+        storage.pending.addMap(commit.newBlocks)
+        next = { cid: commit.cid.toString(), rev: commit.rev, dataCid: rows.dataCid, seq: rows.event.seq }
+        repo = await Repo.load(storage, commit.cid)
+        settled.push({ outcome: { ok: true, commit: { cid: next.cid, rev: next.rev }, results: built.results } })
+      } catch (err) {
+        // A refused request changes nothing and does not hold up the rest of the group.
+        if (err instanceof Refusal) settled.push({ outcome: { ok: false, status: 400, error: err.error, message: err.message } })
+        else settled.push({ error: err })
+      }
+    }
+
+    if (statements.length > 0) {
+      try {
+        await this.d1.batch(statements)
+      } catch (err) {
+        // Nothing of the group is visible (D1 batches are atomic); forget what we built.
+        this.#head = null
+        log('error', 'commit batch failed', { did: this.did, commits: events.length, error: err instanceof Error ? err.message : String(err) })
+        for (const q of group) q.reject(new Error('commit failed; nothing was written'))
+        return
+      }
+      for (const [cid, bytes] of storage.pending) this.#cache.set(cid.toString(), bytes)
+      this.#head = next
+    }
+    group.forEach((q, i) => {
+      const s = settled[i]!
+      if ('outcome' in s) q.resolve(s.outcome)
+      else q.reject(s.error)
+    })
+    if (events.length > 0) {
+      log('info', 'commit', { did: this.did, commits: events.length, requests: group.length, firstSeq: events[0]!.seq, lastSeq: events.at(-1)!.seq, rev: next.rev, ms: Date.now() - started })
+      this.onCommitted(events)
+    }
+  }
+
+  async #buildCommit(repo: Repo, head: Head, storage: D1Blockstore, request: ApplyWritesRequest, keypair: Secp256k1Keypair) {
+    if (request.swapCommit !== undefined && request.swapCommit !== head.cid) {
+      throw new Refusal('InvalidSwap', `Commit was at ${head.cid}`)
+    }
+    const ops: RecordWriteOp[] = []
+    const results: WriteResult[] = []
+    const firehoseOps: { action: string; path: string; cid: Cid | null; prev?: Cid }[] = []
+    const upserts: CommitRows['upserts'] = []
+    const deletes: string[] = []
+    const blobRefs: CommitRows['blobRefs'] = []
+    const blobUses: BlobUse[] = []
+    const seen = new Set<string>()
+
+    for (const w of request.writes) {
+      const path = `${w.collection}/${w.rkey}`
+      const uri = `at://${this.did}/${path}`
+      if (seen.has(path)) throw new Refusal('InvalidRequest', `More than one write to ${uri} in one commit`)
+      seen.add(path)
+      const current = await repo.data.get(path)
+      if (w.swapRecord !== undefined) {
+        const matches = w.swapRecord === null ? current === null : current !== null && current.toString() === w.swapRecord
+        if (!matches) throw new Refusal('InvalidSwap', `Record was at ${current?.toString() ?? 'null'}`)
+      }
+      if (w.action === 'delete') {
+        if (!current) {
+          if (w.upsert) continue // deleteRecord of a missing record is a no-op, as the reference PDS
+          throw new Refusal('InvalidRequest', `Could not find record: ${uri}`)
+        }
+        ops.push({ action: WriteOpAction.Delete, collection: w.collection as never, rkey: w.rkey as never })
+        firehoseOps.push({ action: 'delete', path, cid: null, prev: current })
+        deletes.push(uri)
+        results.push({ action: 'delete', uri })
+        continue
+      }
+      const record = cborToLexRecord(w.record!)
+      const cid = await cidForRecord(record)
+      let action: 'create' | 'update' = w.action
+      if (w.action === 'create' && current) throw new Refusal('InvalidRequest', `Record already exists: ${uri}`)
+      if (w.action === 'update' && !current) {
+        if (!w.upsert) throw new Refusal('InvalidRequest', `Could not find record: ${uri}`)
+        action = 'create'
+      }
+      results.push({ action, uri, cid: cid.toString(), validationStatus: w.validationStatus })
+      if (current && current.equals(cid)) continue // identical content: nothing to commit for this write
+      ops.push({ action: action === 'create' ? WriteOpAction.Create : WriteOpAction.Update, collection: w.collection as never, rkey: w.rkey as never, record })
+      firehoseOps.push(action === 'create' ? { action, path, cid } : { action, path, cid, prev: current! })
+      upserts.push({ uri, collection: w.collection, rkey: w.rkey, cid: cid.toString() })
+      for (const b of w.blobs) {
+        blobRefs.push({ uri, blobCid: b.cid })
+        blobUses.push(b)
+      }
+    }
+    if (ops.length === 0) return { commit: null, results } as const
+
+    await this.#checkBlobs(blobUses)
+    const commit: CommitData = await repo.formatCommit(ops, keypair)
+    const dataCid = (cborToLex(commit.newBlocks.get(commit.cid)!) as { data: Cid }).data.toString()
+    const seq = head.seq + 1
+    const time = new Date().toISOString()
+    const frame = encodeMessageFrame('#commit', {
+      seq,
+      rebase: false,
+      tooBig: false,
+      repo: this.did,
+      commit: commit.cid,
+      rev: commit.rev,
+      since: head.rev,
+      blocks: await carBytes(commit.cid, [...commit.relevantBlocks].map(([cid, bytes]) => ({ cid, bytes }))),
+      ops: firehoseOps,
+      blobs: [],
+      prevData: parseCid(head.dataCid),
+      time,
+    })
+    const rows: CommitRows = {
+      did: this.did,
+      cid: commit.cid.toString(),
+      rev: commit.rev,
+      dataCid,
+      blocks: [...commit.newBlocks].map(([cid, bytes]) => [cid.toString(), bytes]),
+      removedCids: commit.removedCids.toList().map((c) => c.toString()),
+      upserts,
+      deletes,
+      blobRefs,
+      event: { seq, type: 'commit', frame, time: Date.now() },
+    }
+    return { commit, rows, results } as const
+  }
+
+  /** Every referenced blob must have been uploaded, with the size and type the record claims. */
+  async #checkBlobs(uses: BlobUse[]): Promise<void> {
+    if (uses.length === 0) return
+    const cids = [...new Set(uses.map((u) => u.cid))]
+    const { results } = await this.d1
+      .prepare(`SELECT cid, mime_type, size FROM blob WHERE did = ?1 AND cid IN (SELECT value FROM json_each(?2))`)
+      .bind(this.did, JSON.stringify(cids))
+      .all<{ cid: string; mime_type: string; size: number }>()
+    const found = new Map(results.map((r) => [r.cid, r]))
+    for (const use of uses) {
+      const blob = found.get(use.cid)
+      if (!blob) throw new Refusal('BlobNotFound', `Could not find blob: ${use.cid}`)
+      if (blob.size !== use.size) throw new Refusal('InvalidRequest', `Blob ${use.cid} is ${blob.size} bytes, the record says ${use.size}`)
+      if (blob.mime_type !== use.mimeType) throw new Refusal('InvalidRequest', `Blob ${use.cid} is ${blob.mime_type}, the record says ${use.mimeType}`)
+    }
+  }
+}

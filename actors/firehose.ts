@@ -1,0 +1,136 @@
+import type { Connection } from 'partyserver'
+import { encodeErrorFrame, encodeMessageFrame } from '../src/firehose/frames'
+import { log } from '../src/lib/log'
+import type { CommittedEvent } from './committer'
+import type { Head } from './head'
+
+/** Kept in the socket attachment, so it survives hibernation. */
+export interface SubscriberState {
+  live: boolean
+}
+
+const PAGE_SIZE = 500
+/** Past this much unsent data a subscriber is dropped with ConsumerTooSlow. */
+export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024
+
+/**
+ * com.atproto.sync.subscribeRepos over the actor's hibernatable sockets.
+ * Replays come from D1 page by page; a replaying socket turns live only when
+ * it has read everything up to the last broadcast seq, checked and flipped
+ * with no await in between, so no event is missed or sent twice.
+ */
+export class Firehose {
+  /** Highest seq already broadcast (or known committed). */
+  #lastSeq = 0
+  /** For sockets that just finished a replay: the last seq they were sent. */
+  #sentUpTo = new Map<string, number>()
+  #replays = 0
+
+  constructor(
+    private readonly d1: D1Database,
+    private readonly connections: () => Iterable<Connection<SubscriberState>>,
+    private readonly head: () => Promise<Head>,
+    private readonly retentionMs: number,
+    private readonly maxBuffered = MAX_BUFFERED_BYTES,
+  ) {}
+
+  async subscribe(conn: Connection<SubscriberState>, cursorParam: string | null): Promise<void> {
+    const head = await this.head()
+    this.#lastSeq = Math.max(this.#lastSeq, head.seq)
+    if (cursorParam === null) {
+      conn.setState({ live: true })
+      this.#sentUpTo.set(conn.id, this.#lastSeq)
+      return
+    }
+    if (!/^\d+$/.test(cursorParam)) return this.#fail(conn, 'InvalidRequest', 'cursor must be a non-negative integer')
+    const cursor = Number(cursorParam)
+    if (cursor > this.#lastSeq) return this.#fail(conn, 'FutureCursor', 'Cursor in the future.')
+    conn.setState({ live: false })
+    this.#replays++
+    void this.#replay(conn, cursor)
+      .catch((err) => {
+        log('error', 'firehose replay failed', { connection: conn.id, error: err instanceof Error ? err.message : String(err) })
+        this.#fail(conn, 'InternalServerError', 'replay failed')
+      })
+      .finally(() => this.#replays--)
+  }
+
+  async #replay(conn: Connection<SubscriberState>, from: number): Promise<void> {
+    const oldest = await this.d1.prepare('SELECT MIN(seq) AS seq FROM repo_event').first<{ seq: number | null }>()
+    if (oldest?.seq != null && from < oldest.seq - 1) {
+      conn.send(encodeMessageFrame('#info', { name: 'OutdatedCursor', message: 'Requested cursor exceeded limit. Possibly missing events' }))
+    }
+    let cursor = from
+    for (;;) {
+      const { results } = await this.d1
+        .prepare('SELECT seq, frame FROM repo_event WHERE seq > ? ORDER BY seq LIMIT ?')
+        .bind(cursor, PAGE_SIZE)
+        .all<{ seq: number; frame: ArrayBuffer }>()
+      for (const row of results) {
+        if (conn.readyState !== WebSocket.OPEN) return
+        conn.send(row.frame)
+        cursor = row.seq
+        if (this.#tooSlow(conn)) return
+      }
+      if (results.length === PAGE_SIZE) continue
+      // Everything broadcast so far is in D1; if we have it all, go live now (no await before the flip).
+      if (cursor >= this.#lastSeq) {
+        this.#sentUpTo.set(conn.id, cursor)
+        conn.setState({ live: true })
+        return
+      }
+    }
+  }
+
+  broadcast(events: CommittedEvent[]): void {
+    if (events.length === 0) return
+    this.#lastSeq = Math.max(this.#lastSeq, events.at(-1)!.seq)
+    for (const conn of this.connections()) {
+      if (!conn.state?.live || conn.readyState !== WebSocket.OPEN) continue
+      const sentUpTo = this.#sentUpTo.get(conn.id)
+      for (const event of events) {
+        if (sentUpTo !== undefined && event.seq <= sentUpTo) continue
+        conn.send(event.frame)
+      }
+      if (sentUpTo !== undefined) this.#sentUpTo.delete(conn.id)
+      this.#tooSlow(conn)
+    }
+  }
+
+  forget(conn: Connection<SubscriberState>): void {
+    this.#sentUpTo.delete(conn.id)
+  }
+
+  /** Deletes events past retention; never during a replay, and never the newest (it carries the seq). */
+  async prune(now = Date.now()): Promise<number> {
+    if (this.#replays > 0) return 0
+    const res = await this.d1
+      .prepare('DELETE FROM repo_event WHERE sequenced_at < ? AND seq < (SELECT MAX(seq) FROM repo_event)')
+      .bind(now - this.retentionMs)
+      .run()
+    const deleted = res.meta.changes ?? 0
+    if (deleted > 0) log('info', 'firehose events pruned', { deleted })
+    return deleted
+  }
+
+  get replaying(): number {
+    return this.#replays
+  }
+
+  #tooSlow(conn: Connection<SubscriberState>): boolean {
+    if ((conn.bufferedAmount ?? 0) <= this.maxBuffered) return false
+    log('warn', 'firehose consumer too slow', { connection: conn.id, buffered: conn.bufferedAmount })
+    this.#fail(conn, 'ConsumerTooSlow', 'Stream consumer too slow')
+    return true
+  }
+
+  #fail(conn: Connection<SubscriberState>, error: string, message: string): void {
+    try {
+      conn.send(encodeErrorFrame(error, message))
+      conn.close(1008, error)
+    } catch {
+      // Already closed.
+    }
+    this.forget(conn)
+  }
+}

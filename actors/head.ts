@@ -1,0 +1,84 @@
+import { Repo } from '@atproto/repo'
+import type { Secp256k1Keypair } from '@atproto/crypto'
+import { commitStatements, eventStatement } from '../src/db/commitWrites'
+import { encodeMessageFrame } from '../src/firehose/frames'
+import { D1Blockstore, type BlockCache } from '../src/repo/blockstore'
+import { carBytes } from '../src/repo/car'
+import { log } from '../src/lib/log'
+import type { CommittedEvent } from './committer'
+
+/** What the next commit builds on: the committed head and the last firehose seq. */
+export interface Head {
+  cid: string
+  rev: string
+  dataCid: string
+  seq: number
+}
+
+/** Reads the head from D1; a repo that does not exist yet is created (empty, signed) first. */
+export async function loadHead(
+  d1: D1Database,
+  did: string,
+  handle: string,
+  cache: BlockCache,
+  keypair: Secp256k1Keypair,
+  onCommitted: (events: CommittedEvent[]) => void,
+): Promise<Head> {
+  const [root, last] = await d1.batch([
+    d1.prepare('SELECT cid, rev, data_cid FROM repo_root WHERE did = ?').bind(did),
+    d1.prepare('SELECT MAX(seq) AS seq FROM repo_event'),
+  ])
+  const seq = ((last!.results[0] as { seq: number | null } | undefined)?.seq ?? 0) as number
+  const row = root!.results[0] as { cid: string; rev: string; data_cid: string } | undefined
+  if (row) return { cid: row.cid, rev: row.rev, dataCid: row.data_cid, seq }
+  return createRepo(d1, did, handle, cache, keypair, seq, onCommitted)
+}
+
+/**
+ * First start: an empty repo with a signed commit, the account row, and the
+ * events a relay needs to learn of it (#identity, #account, #sync), in one batch.
+ */
+async function createRepo(
+  d1: D1Database,
+  did: string,
+  handle: string,
+  cache: BlockCache,
+  keypair: Secp256k1Keypair,
+  lastSeq: number,
+  onCommitted: (events: CommittedEvent[]) => void,
+): Promise<Head> {
+  const storage = new D1Blockstore(d1, did, cache)
+  const commit = await Repo.formatInitCommit(storage, did, keypair)
+  storage.pending.addMap(commit.newBlocks)
+  const repo = await Repo.load(storage, commit.cid)
+  const dataCid = repo.commit.data.toString()
+  const now = Date.now()
+  const time = new Date(now).toISOString()
+  const identity = { seq: lastSeq + 1, type: 'identity', frame: encodeMessageFrame('#identity', { seq: lastSeq + 1, did, time, handle }), time: now }
+  const account = { seq: lastSeq + 2, type: 'account', frame: encodeMessageFrame('#account', { seq: lastSeq + 2, did, time, active: true }), time: now }
+  const syncBlocks = await carBytes(commit.cid, [{ cid: commit.cid, bytes: commit.newBlocks.get(commit.cid)! }])
+  const sync = { seq: lastSeq + 3, type: 'sync', frame: encodeMessageFrame('#sync', { seq: lastSeq + 3, did, blocks: syncBlocks, rev: commit.rev, time }), time: now }
+
+  const statements = [
+    d1.prepare('INSERT OR IGNORE INTO account (did, handle, active, created_at) VALUES (?, ?, 1, ?)').bind(did, handle, now),
+    eventStatement(d1, did, identity),
+    eventStatement(d1, did, account),
+    ...commitStatements(d1, {
+      did,
+      cid: commit.cid.toString(),
+      rev: commit.rev,
+      dataCid,
+      blocks: [...commit.newBlocks].map(([cid, bytes]) => [cid.toString(), bytes]),
+      removedCids: [],
+      upserts: [],
+      deletes: [],
+      blobRefs: [],
+      event: sync,
+    }),
+  ]
+  await d1.batch(statements)
+  for (const [cid, bytes] of commit.newBlocks) cache.set(cid.toString(), bytes)
+  log('info', 'repo created', { did, rev: commit.rev, seq: sync.seq })
+  onCommitted([identity, account, sync])
+  return { cid: commit.cid.toString(), rev: commit.rev, dataCid, seq: sync.seq }
+}

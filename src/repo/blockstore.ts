@@ -1,0 +1,110 @@
+import { BlockMap, ReadableBlockstore, type CommitData, type RepoStorage } from '@atproto/repo'
+import { parseCid, type Cid } from '@atproto/lex-data'
+
+/** D1 caps bound parameters per statement at 100. */
+const MAX_CIDS_PER_QUERY = 90
+
+/**
+ * Read-only block access over D1's `repo_block` for one repo, with an
+ * optional overlay of blocks not yet in D1 (commits of a group being built)
+ * and a cache. Blocks are content-addressed and immutable, so caching them
+ * can never show state ahead of storage: only the head pointer can, and that
+ * is not held here.
+ */
+export class D1Blockstore extends ReadableBlockstore implements RepoStorage {
+  readonly pending = new BlockMap()
+
+  constructor(
+    private readonly d1: D1Database,
+    private readonly did: string,
+    private readonly cache?: BlockCache,
+  ) {
+    super()
+  }
+
+  async getBytes(cid: Cid): Promise<Uint8Array | null> {
+    const local = this.pending.get(cid) ?? this.cache?.get(cid.toString())
+    if (local) return local
+    const row = await this.d1
+      .prepare('SELECT content FROM repo_block WHERE did = ? AND cid = ?')
+      .bind(this.did, cid.toString())
+      .first<{ content: ArrayBuffer }>()
+    if (!row) return null
+    const bytes = new Uint8Array(row.content)
+    this.cache?.set(cid.toString(), bytes)
+    return bytes
+  }
+
+  async has(cid: Cid): Promise<boolean> {
+    return (await this.getBytes(cid)) !== null
+  }
+
+  async getBlocks(cids: Cid[]): Promise<{ blocks: BlockMap; missing: Cid[] }> {
+    const blocks = new BlockMap()
+    const toFetch: Cid[] = []
+    for (const cid of cids) {
+      const local = this.pending.get(cid) ?? this.cache?.get(cid.toString())
+      if (local) blocks.set(cid, local)
+      else toFetch.push(cid)
+    }
+    for (let i = 0; i < toFetch.length; i += MAX_CIDS_PER_QUERY) {
+      const chunk = toFetch.slice(i, i + MAX_CIDS_PER_QUERY)
+      const { results } = await this.d1
+        .prepare(`SELECT cid, content FROM repo_block WHERE did = ? AND cid IN (${chunk.map(() => '?').join(',')})`)
+        .bind(this.did, ...chunk.map((c) => c.toString()))
+        .all<{ cid: string; content: ArrayBuffer }>()
+      for (const row of results) {
+        const bytes = new Uint8Array(row.content)
+        this.cache?.set(row.cid, bytes)
+        blocks.set(parseCid(row.cid), bytes)
+      }
+    }
+    const missing = cids.filter((cid) => !blocks.has(cid))
+    return { blocks, missing }
+  }
+
+  // Writes go through the actor's commit batch, never through this store.
+  async getRoot(): Promise<Cid | null> {
+    throw new Error('D1Blockstore is read-only: the head lives in repo_root')
+  }
+  async putBlock(): Promise<void> {
+    throw new Error('D1Blockstore is read-only')
+  }
+  async putMany(): Promise<void> {
+    throw new Error('D1Blockstore is read-only')
+  }
+  async updateRoot(): Promise<void> {
+    throw new Error('D1Blockstore is read-only')
+  }
+  async applyCommit(_commit: CommitData): Promise<void> {
+    throw new Error('D1Blockstore is read-only')
+  }
+}
+
+/** A bounded LRU of immutable blocks, by CID string. */
+export class BlockCache {
+  #map = new Map<string, Uint8Array>()
+  #bytes = 0
+
+  constructor(private readonly maxBytes = 32 * 1024 * 1024) {}
+
+  get(cid: string): Uint8Array | undefined {
+    const hit = this.#map.get(cid)
+    if (hit) {
+      this.#map.delete(cid)
+      this.#map.set(cid, hit)
+    }
+    return hit
+  }
+
+  set(cid: string, bytes: Uint8Array): void {
+    if (this.#map.has(cid)) return
+    this.#map.set(cid, bytes)
+    this.#bytes += bytes.byteLength
+    while (this.#bytes > this.maxBytes) {
+      const oldest = this.#map.keys().next().value as string
+      this.#bytes -= this.#map.get(oldest)!.byteLength
+      this.#map.delete(oldest)
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { CarWriter } from '@ipld/car'
+import { CID } from 'multiformats/cid'
+
+export interface CarBlock {
+  cid: { bytes: Uint8Array } | string
+  bytes: Uint8Array
+}
+
+const toCid = (cid: CarBlock['cid']) => (typeof cid === 'string' ? CID.parse(cid) : CID.decode(cid.bytes))
+
+/**
+ * A CAR v1 with one root, produced as blocks arrive: memory stays bounded by
+ * what the consumer has not read yet, whatever the repo's size.
+ */
+export function carStream(root: CarBlock['cid'], blocks: AsyncIterable<CarBlock> | Iterable<CarBlock>): ReadableStream<Uint8Array> {
+  const { writer, out } = CarWriter.create([toCid(root)])
+  const feed = (async () => {
+    try {
+      for await (const block of blocks) await writer.put({ cid: toCid(block.cid) as never, bytes: block.bytes })
+    } finally {
+      await writer.close()
+    }
+  })()
+  const iterator = out[Symbol.asyncIterator]()
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { value, done } = await iterator.next()
+        if (done) {
+          await feed
+          controller.close()
+        } else controller.enqueue(value)
+      },
+      async cancel() {
+        await iterator.return?.()
+      },
+    },
+    { highWaterMark: 4 },
+  )
+}
+
+/** A small CAR (firehose `blocks`, sync.getRecord), whole in memory. */
+export async function carBytes(root: CarBlock['cid'], blocks: Iterable<CarBlock>): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(carStream(root, blocks)).arrayBuffer())
+}

@@ -1,0 +1,24 @@
+import { getServerByName } from 'partyserver'
+import type { ApplyWritesOutcome, ApplyWritesRequest } from '../../actors/commitTypes'
+import type { Config, Env } from '../env'
+import { getAccount } from '../db/accounts'
+import type { Db } from '../db/client'
+import { InvalidRequestError } from '../xrpc/errors'
+
+/** Hands validated writes to the account's actor; its refusals become XRPC errors here. */
+export async function writeThroughActor(env: Env, config: Config, request: ApplyWritesRequest) {
+  const outcome: ApplyWritesOutcome = await (await actorFor(env, config)).applyWrites(request)
+  if (!outcome.ok) throw new InvalidRequestError(outcome.message, outcome.error)
+  return outcome
+}
+
+export function actorFor(env: Env, config: Config) {
+  return getServerByName(env.ACCOUNT, config.did)
+}
+
+/** The `repo` parameter must name this PDS's account, by DID or handle. */
+export async function assertOwnRepo(db: Db, config: Config, repo: unknown): Promise<void> {
+  if (repo === config.did) return
+  if (typeof repo === 'string' && repo.toLowerCase() === (await getAccount(db, config)).handle) return
+  throw new InvalidRequestError(`Could not find repo: ${String(repo)}`)
+}

@@ -1,0 +1,19 @@
+import { prepareDelete } from '../../repo/prepareWrites'
+import { assertOwnRepo, writeThroughActor } from '../../repo/writeThroughActor'
+import { procedure } from '../method'
+
+interface Input {
+  repo: string
+  collection: string
+  rkey: string
+  swapRecord?: string
+  swapCommit?: string
+}
+
+/** Deleting a record that does not exist succeeds without a commit, as the reference PDS. */
+export default procedure<Input>('com.atproto.repo.deleteRecord', { auth: 'access' }, async ({ env, config, db, input }) => {
+  await assertOwnRepo(db, config, input.repo)
+  const write = { ...prepareDelete(input), upsert: true, swapRecord: input.swapRecord }
+  const { commit, results } = await writeThroughActor(env, config, { writes: [write], swapCommit: input.swapCommit })
+  return { json: results.length > 0 ? { commit } : {} }
+})
