@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
+import { blobRoutes } from './blobs/routes'
 import { readConfig, type Env } from './env'
 import { errorFields, log } from './lib/log'
 import { wellKnown } from './wellKnown'
@@ -45,6 +46,7 @@ app.use(
 )
 
 app.route('/', wellKnown)
+app.route('/', blobRoutes)
 
 app.get('/', (c) => c.text('This is an AT Protocol Personal Data Server (Rawkode PDS).\n'))
 app.get('/xrpc/_health', (c) => c.json({ version: VERSION }))

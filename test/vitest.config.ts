@@ -19,6 +19,13 @@ export default defineConfig({
           JWT_SECRET: 'test-jwt-secret-that-is-long-enough-0123456789',
           PDS_SIGNING_KEY: 'beda21e966f145733c5de18926b3d16d598237bbb3b318c2ca0f3ead7c6b91f8',
           RELAY_HOSTS: '',
+          // Proxy targets are stand-ins on loopback (test/standIns.ts), reachable only with the dev override.
+          PROXY_ALLOW_INSECURE: 'true',
+          BSKY_APPVIEW_URL: 'http://127.0.0.1:2584',
+          BSKY_APPVIEW_DID: 'did:web:appview.test',
+          BSKY_CHAT_URL: 'http://127.0.0.1:2585',
+          BSKY_CHAT_DID: 'did:web:chat.test',
+          PLC_DIRECTORY_URL: 'http://127.0.0.1:2582',
           // 1 MiB (default 100 MB) so upload tests can exceed the limit cheaply; > Bluesky's 1,000,000-byte image limit.
           BLOB_MAX_BYTES: '1048576',
           TEST_MIGRATIONS: await readD1Migrations(path.join(root, 'migrations')),

@@ -3,28 +3,24 @@
  * temporary while no `record_blob` row references it, and only referenced
  * blobs are served, listed or kept past the grace period.
  */
-import { and, asc, eq, exists, gt, inArray, notExists, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import type { Db } from './client'
 import { blobMeta, record, recordBlob } from './schema'
-
-/** D1 binds at most 100 parameters per statement; leave room for the others. */
-const MAX_IN_PARAMS = 90
 
 /**
  * The uploaded blobs among `cids` (present or not, referenced or not) with the
  * size and MIME type a record's blob ref must match. The commit path calls it
- * to refuse refs to blobs that were never uploaded.
+ * to refuse refs to blobs that were never uploaded. One statement whatever the
+ * count: the CIDs travel as one JSON parameter (D1 binds at most 100).
  */
 export async function findBlobs(db: Db, did: string, cids: string[]): Promise<Map<string, { mimeType: string; size: number }>> {
-  const unique = [...new Set(cids)]
   const found = new Map<string, { mimeType: string; size: number }>()
-  for (let i = 0; i < unique.length; i += MAX_IN_PARAMS) {
-    const rows = await db
-      .select({ cid: blobMeta.cid, mimeType: blobMeta.mimeType, size: blobMeta.size })
-      .from(blobMeta)
-      .where(and(eq(blobMeta.did, did), inArray(blobMeta.cid, unique.slice(i, i + MAX_IN_PARAMS))))
-    for (const row of rows) found.set(row.cid, { mimeType: row.mimeType, size: row.size })
-  }
+  if (cids.length === 0) return found
+  const rows = await db
+    .select({ cid: blobMeta.cid, mimeType: blobMeta.mimeType, size: blobMeta.size })
+    .from(blobMeta)
+    .where(and(eq(blobMeta.did, did), sql`${blobMeta.cid} in (select value from json_each(${JSON.stringify([...new Set(cids)])}))`))
+  for (const row of rows) found.set(row.cid, { mimeType: row.mimeType, size: row.size })
   return found
 }
 
@@ -46,7 +42,7 @@ export async function getReferencedBlob(db: Db, did: string, cid: string) {
   const row = await db
     .select({ did: blobMeta.did, cid: blobMeta.cid, mimeType: blobMeta.mimeType, size: blobMeta.size })
     .from(blobMeta)
-    .where(and(eq(blobMeta.did, did), eq(blobMeta.cid, cid), exists(sql`select 1 from ${recordBlob} where ${recordBlob.did} = ${did} and ${recordBlob.blobCid} = ${cid}`)))
+    .where(and(eq(blobMeta.did, did), eq(blobMeta.cid, cid), sql`exists (select 1 from ${recordBlob} where ${recordBlob.did} = ${did} and ${recordBlob.blobCid} = ${cid})`))
     .get()
   return row ?? null
 }
@@ -69,7 +65,7 @@ export async function listReferencedBlobCids(db: Db, did: string, opts: { since?
 export async function listMissingBlobs(db: Db, did: string, opts: { limit: number; cursor?: string }) {
   const conditions = [
     eq(recordBlob.did, did),
-    notExists(sql`select 1 from ${blobMeta} where ${blobMeta.did} = ${recordBlob.did} and ${blobMeta.cid} = ${recordBlob.blobCid}`),
+    sql`not exists (select 1 from ${blobMeta} where ${blobMeta.did} = ${recordBlob.did} and ${blobMeta.cid} = ${recordBlob.blobCid})`,
   ]
   if (opts.cursor) conditions.push(gt(recordBlob.blobCid, opts.cursor))
   return db

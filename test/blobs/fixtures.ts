@@ -39,7 +39,7 @@ export async function referenceBlob(cid: string, opts: { rkey?: string; rev?: st
       'app.bsky.feed.post',
       rkey,
       'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm',
-      opts.rev ?? '3l000000000a2',
+      opts.rev ?? '3l22222222a22',
       Date.now(),
     ),
     env.DB.prepare('INSERT INTO record_blob (did, blob_cid, record_uri) VALUES (?, ?, ?)').bind(did, cid, uri),
