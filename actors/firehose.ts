@@ -65,10 +65,10 @@ export class Firehose {
       const { results } = await this.d1
         .prepare('SELECT seq, frame FROM repo_event WHERE seq > ? ORDER BY seq LIMIT ?')
         .bind(cursor, PAGE_SIZE)
-        .all<{ seq: number; frame: ArrayBuffer }>()
+        .all<{ seq: number; frame: ArrayBuffer | number[] }>()
       for (const row of results) {
         if (conn.readyState !== WebSocket.OPEN) return
-        conn.send(row.frame)
+        conn.send(new Uint8Array(row.frame))
         cursor = row.seq
         if (this.#tooSlow(conn)) return
       }

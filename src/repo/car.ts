@@ -12,8 +12,8 @@ const toCid = (cid: CarBlock['cid']) => (typeof cid === 'string' ? CID.parse(cid
  * A CAR v1 with one root, produced as blocks arrive: memory stays bounded by
  * what the consumer has not read yet, whatever the repo's size.
  */
-export function carStream(root: CarBlock['cid'], blocks: AsyncIterable<CarBlock> | Iterable<CarBlock>): ReadableStream<Uint8Array> {
-  const { writer, out } = CarWriter.create([toCid(root)])
+export function carStream(root: CarBlock['cid'] | null, blocks: AsyncIterable<CarBlock> | Iterable<CarBlock>): ReadableStream<Uint8Array> {
+  const { writer, out } = CarWriter.create(root === null ? [] : [toCid(root)])
   const feed = (async () => {
     try {
       for await (const block of blocks) await writer.put({ cid: toCid(block.cid) as never, bytes: block.bytes })
@@ -40,6 +40,6 @@ export function carStream(root: CarBlock['cid'], blocks: AsyncIterable<CarBlock>
 }
 
 /** A small CAR (firehose `blocks`, sync.getRecord), whole in memory. */
-export async function carBytes(root: CarBlock['cid'], blocks: Iterable<CarBlock>): Promise<Uint8Array> {
+export async function carBytes(root: CarBlock['cid'] | null, blocks: Iterable<CarBlock>): Promise<Uint8Array> {
   return new Uint8Array(await new Response(carStream(root, blocks)).arrayBuffer())
 }

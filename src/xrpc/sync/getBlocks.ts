@@ -1,0 +1,18 @@
+import { parseCidSafe } from '@atproto/lex-data'
+import { resolveRepo } from '../../db/records'
+import { D1Blockstore } from '../../repo/blockstore'
+import { carBytes } from '../../repo/car'
+import { InvalidRequestError } from '../errors'
+import { query } from '../method'
+
+export default query('com.atproto.sync.getBlocks', {}, async ({ env, config, db, params }) => {
+  const did = await resolveRepo(db, config, params.did)
+  const cids = (params.cids as string[]).map((c) => {
+    const cid = parseCidSafe(c)
+    if (!cid) throw new InvalidRequestError(`Invalid CID: ${c}`)
+    return cid
+  })
+  const { blocks, missing } = await new D1Blockstore(env.DB, did).getBlocks(cids)
+  if (missing.length > 0) throw new InvalidRequestError(`Could not find cids: ${missing.map(String).join(', ')}`, 'BlockNotFound')
+  return { body: await carBytes(null, [...blocks].map(([cid, bytes]) => ({ cid, bytes }))), contentType: 'application/vnd.ipld.car' }
+})

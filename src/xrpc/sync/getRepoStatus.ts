@@ -1,0 +1,11 @@
+import { getAccount } from '../../db/accounts'
+import { resolveRepo } from '../../db/records'
+import { readHead } from '../../repo/head'
+import { query } from '../method'
+
+export default query('com.atproto.sync.getRepoStatus', {}, async ({ env, config, db, params }) => {
+  const did = await resolveRepo(db, config, params.did)
+  const account = await getAccount(db, config)
+  const head = await readHead(env, config)
+  return { json: { did, active: account.active, ...(account.status ? { status: account.status } : {}), ...(account.active ? { rev: head.rev } : {}) } }
+})
