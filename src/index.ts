@@ -4,8 +4,9 @@ import { blobRoutes } from './blobs/routes'
 import { readConfig, type Env } from './env'
 import { errorFields, log } from './lib/log'
 import { wellKnown } from './wellKnown'
-import { MethodNotImplementedError, NotFoundError, toXrpcError, XrpcError } from './xrpc/errors'
-import { callMethod } from './xrpc/method'
+import { NotFoundError, toXrpcError, XrpcError } from './xrpc/errors'
+import { callMethod, type CallOptions } from './xrpc/method'
+import { proxyRequest } from './xrpc/proxy'
 import { methodsByNsid } from './xrpc/routes'
 
 export { AccountActor } from '../actors/account-actor'
@@ -55,15 +56,17 @@ app.all('/xrpc/:nsid', async (c) => {
   const nsid = c.req.param('nsid')
   c.set('nsid', nsid)
   const config = readConfig(c.env)
-  const method = methodsByNsid.get(nsid)
-  if (!method) throw new MethodNotImplementedError(nsid)
-  return callMethod(method, c.req.raw, {
+  const opts: CallOptions = {
     env: c.env,
     config,
     requestId: c.get('requestId'),
     waitUntil: (p) => c.executionCtx.waitUntil(p),
     onAuth: (auth) => c.set('did', auth.did),
-  })
+  }
+  const method = methodsByNsid.get(nsid)
+  // Methods this PDS does not serve go to the AppView, chat or `atproto-proxy` service (or 501).
+  if (!method) return proxyRequest(c.req.raw, nsid, opts)
+  return callMethod(method, c.req.raw, opts)
 })
 
 app.notFound(() => new NotFoundError().toResponse())
