@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { blobRoutes } from './blobs/routes'
+import { collectGarbage } from './blobs/gc'
 import { readConfig, type Env } from './env'
 import { errorFields, log } from './lib/log'
 import { wellKnown } from './wellKnown'
@@ -79,4 +80,15 @@ app.onError((err, c) => {
   return res
 })
 
-export default app
+export default {
+  fetch: app.fetch,
+  /** Cron trigger (wrangler.toml): blob garbage collection. */
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(
+      collectGarbage(env, controller.scheduledTime).then(
+        (result) => log('info', 'blob gc', { ...result }),
+        (err) => log('error', 'blob gc failed', errorFields(err)),
+      ),
+    )
+  },
+} satisfies ExportedHandler<Env>
