@@ -2,6 +2,7 @@ import { TID } from '@atproto/common-web'
 import { encode as cborEncode } from '@atproto/lex-cbor'
 import { isCid, type Cid } from '@atproto/lex-data'
 import { jsonToLex } from '@atproto/lex-json'
+import { jsonToLex as lexiconJsonToLex } from '@atproto/lexicon'
 import { ensureValidNsid, ensureValidRecordKey } from '@atproto/syntax'
 import { InvalidRequestError } from '../xrpc/errors'
 import { lexicons } from '../xrpc/lexicons'
@@ -60,7 +61,7 @@ export function prepareCreateOrUpdate(action: 'create' | 'update', input: Record
   } catch (err) {
     throw new InvalidRequestError(`Invalid record: ${message(err)}`, 'InvalidRecord')
   }
-  const validationStatus = validateRecord(collection, rkey, lex, input.validate)
+  const validationStatus = validateRecord(collection, rkey, json, input.validate)
   let record: Uint8Array
   try {
     record = cborEncode(lex as never)
@@ -79,7 +80,7 @@ export function prepareDelete(input: { collection: unknown; rkey: unknown }): Pr
  * `validate` unset: validate known collections, accept unknown ones;
  * `true`: unknown collections are refused; `false`: structure only.
  */
-function validateRecord(collection: string, rkey: string, lex: Record<string, unknown>, validate: boolean | undefined): ValidationStatus | undefined {
+function validateRecord(collection: string, rkey: string, json: Record<string, unknown>, validate: boolean | undefined): ValidationStatus | undefined {
   if (validate === false) return undefined
   const def = lexicons.getDef(collection) as { type?: string; key?: string } | undefined
   if (!def || def.type !== 'record') {
@@ -93,7 +94,8 @@ function validateRecord(collection: string, rkey: string, lex: Record<string, un
     throw new InvalidRequestError(`Invalid record key for ${collection}: must be a TID`, 'InvalidRecord')
   }
   try {
-    lexicons.assertValidRecord(collection, lex)
+    // @atproto/lexicon validates its own value shape (BlobRef instances), so convert for it.
+    lexicons.assertValidRecord(collection, lexiconJsonToLex(json as never))
   } catch (err) {
     throw new InvalidRequestError(`Invalid ${collection} record: ${message(err)}`, 'InvalidRecord')
   }
