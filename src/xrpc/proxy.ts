@@ -1,5 +1,7 @@
+import { isValidNsid } from '@atproto/syntax'
 import { authenticate, bearerToken, type AuthContext } from '../auth/verifier'
 import { createServiceJwt, isPrivilegedMethod, isProtectedMethod } from '../auth/serviceAuth'
+import { Scope } from '../auth/tokens'
 import type { Config } from '../env'
 import { DidResolutionError, getServiceEndpoint, resolveDid } from '../identity/resolveDid'
 import { getSigningKey } from '../identity/signingKey'
@@ -32,6 +34,8 @@ interface Target {
  */
 export async function proxyRequest(req: Request, nsid: string, opts: CallOptions): Promise<Response> {
   const { config } = opts
+  // The NSID becomes part of the upstream path: nothing but a well-formed one may get there.
+  if (!isValidNsid(nsid)) throw new InvalidRequestError('invalid xrpc path')
   const proxyTo = req.headers.get('atproto-proxy')
   const defaultTarget = defaultService(nsid, config)
   if (!proxyTo && !defaultTarget) throw new MethodNotImplementedError(nsid)
@@ -52,7 +56,7 @@ export async function proxyRequest(req: Request, nsid: string, opts: CallOptions
   if (!anonymous) {
     auth = (await authenticate(req, config, 'access'))!
     opts.onAuth?.(auth)
-    if (isPrivilegedMethod(nsid) && auth.scope === 'com.atproto.appPass') throw new InvalidRequestError('Bad token method', 'InvalidToken')
+    if (isPrivilegedMethod(nsid) && auth.scope === Scope.AppPass) throw new InvalidRequestError('Bad token method', 'InvalidToken')
   }
 
   const target = proxyTo ? await resolveProxyHeader(proxyTo, opts) : defaultTarget!

@@ -280,7 +280,7 @@ describe('what may be proxied, and by whom', () => {
     expect(chat.refusals).toEqual([])
   })
 
-  it('never proxies account-management methods, answers unknown namespaces 501, and checks the HTTP verb', async () => {
+  it('never proxies account-management methods, answers unknown namespaces 501, and checks the NSID and HTTP verb', async () => {
     const { accessJwt } = await session()
     const protectedCall = await xrpc('com.atproto.server.requestAccountDelete', { token: accessJwt, method: 'POST', headers: { 'atproto-proxy': `${APPVIEW.did}#bsky_appview` } })
     expect(protectedCall.status).toBe(400)
@@ -289,6 +289,12 @@ describe('what may be proxied, and by whom', () => {
     const unknown = await xrpc('com.example.doSomething', { token: accessJwt })
     expect(unknown.status).toBe(501)
     expect(unknown.json.error).toBe('MethodNotImplemented')
+
+    // An NSID is spliced into the upstream path: an encoded path segment must not walk out of /xrpc/.
+    for (const nsid of ['app.bsky.feed.x%2F..%2F..%2Fadmin', 'app.bsky.feed.getTimeline%3Fx=1']) {
+      const traversal = await xrpc(nsid, { token: accessJwt })
+      expect([nsid, traversal.status, traversal.json]).toEqual([nsid, 400, { error: 'InvalidRequest', message: 'invalid xrpc path' }])
+    }
 
     const wrongVerb = await xrpc('app.bsky.feed.getTimeline', { token: accessJwt, body: {} })
     expect(wrongVerb.status).toBe(400)
