@@ -39,14 +39,12 @@ export async function ingestBlob(bucket: R2Bucket, did: string, body: ReadableSt
   let filled = 0
   let size = 0
   let upload: PartUploader | null = null
-  const reader = body.getReader()
+  const chunks = readChunks(body)
   try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
+    for await (const value of chunks) {
       size += value.byteLength
       if (size > maxBytes) {
-        await reader.cancel().catch(() => {})
+        // Leaving the loop cancels the rest of the body.
         await upload?.abort()
         return { ok: false, reason: 'tooLarge' }
       }
@@ -99,6 +97,43 @@ export async function ingestBlob(bucket: R2Bucket, did: string, body: ReadableSt
     }
   }
   return { ok: true, cid, size, head: head.subarray(0, headLength) }
+}
+
+/** Reads of at least this much, so a large body is not thousands of tiny chunks. */
+const MIN_READ_BYTES = 256 * 1024
+
+/**
+ * A body's bytes in chunks of at least MIN_READ_BYTES (but the last), each in
+ * its own buffer. Request bodies in workerd are byte streams with
+ * `readAtLeast`; other streams (tests) are read as they come.
+ */
+async function* readChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
+  let byob: ReadableStreamBYOBReader | null = null
+  try {
+    byob = body.getReader({ mode: 'byob' })
+  } catch {}
+  if (byob && 'readAtLeast' in byob) {
+    try {
+      for (;;) {
+        // readAtLeast (workerd) waits for MIN_READ_BYTES unless the body ends first.
+        const { done, value } = await byob.readAtLeast(MIN_READ_BYTES, new Uint8Array(4 * MIN_READ_BYTES))
+        if (value && value.byteLength > 0) yield value
+        if (done) return
+      }
+    } finally {
+      await byob.cancel().catch(() => {})
+    }
+  }
+  const reader = body.getReader()
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return
+      yield value
+    }
+  } finally {
+    await reader.cancel().catch(() => {})
+  }
 }
 
 /** Multipart upload with one part in flight while the next is being read. */

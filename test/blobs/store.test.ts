@@ -51,4 +51,13 @@ describe('ingestBlob', () => {
     expect(result.ok && result.head).toEqual(bytes.slice(0, 64))
     expect(result.ok && result.cid).toBe(await expectedCid(bytes))
   })
+
+  it('reads a request body (a byte stream) in large reads, whole and unchanged', async () => {
+    const bytes = randomBytes(3 * MiB + 7)
+    const body = new Request('https://pds.test/', { method: 'POST', body: bytes }).body!
+    const result = await ingestBlob(env.BLOBS, TEST_DID, body, 4 * MiB)
+    expect(result).toMatchObject({ ok: true, cid: await expectedCid(bytes), size: bytes.byteLength })
+    const tooLarge = await ingestBlob(env.BLOBS, TEST_DID, new Request('https://pds.test/', { method: 'POST', body: bytes }).body!, 2 * MiB)
+    expect(tooLarge).toEqual({ ok: false, reason: 'tooLarge' })
+  })
 })
