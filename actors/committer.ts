@@ -2,7 +2,7 @@ import { Repo, WriteOpAction, type CommitData, type RecordWriteOp } from '@atpro
 import { cborToLex, cborToLexRecord, cidForRecord } from '@atproto/repo'
 import { parseCid, type Cid } from '@atproto/lex-data'
 import type { Secp256k1Keypair } from '@atproto/crypto'
-import { commitStatements, type CommitRows } from '../src/db/commitWrites'
+import { commitStatements, eventStatement, type CommitRows } from '../src/db/commitWrites'
 import { encodeMessageFrame } from '../src/firehose/frames'
 import { BlockCache, D1Blockstore } from '../src/repo/blockstore'
 import { carBytes } from '../src/repo/car'
@@ -29,6 +29,13 @@ interface Queued {
   reject(err: unknown): void
 }
 
+/** An account-level event (#identity, #account): it takes the next seq, in queue order with commits. */
+export interface EventJob {
+  build(seq: number): Promise<{ statements: D1PreparedStatement[]; event: CommitRows['event'] }>
+  resolve(seq: number): void
+  reject(err: unknown): void
+}
+
 type Settled = { outcome: ApplyWritesOutcome } | { error: unknown }
 
 export interface CommittedEvent {
@@ -44,7 +51,7 @@ export interface CommittedEvent {
  * failure drops it so the next write reloads from D1.
  */
 export class Committer {
-  #queue: Queued[] = []
+  #queue: (Queued | EventJob)[] = []
   #draining = false
   #head: Head | null = null
   readonly #cache = new BlockCache()
@@ -75,15 +82,48 @@ export class Committer {
     })
   }
 
+  /** Appends an account-level event; resolves with its seq once D1 has it. */
+  emitEvent(build: EventJob['build']): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ build, resolve, reject })
+      if (!this.#draining) void this.#drain()
+    })
+  }
+
   async #drain(): Promise<void> {
     this.#draining = true
     try {
       while (this.#queue.length > 0) {
-        const group = this.#queue.splice(0, MAX_GROUP)
-        await this.#commitGroup(group)
+        const first = this.#queue[0]!
+        if ('build' in first) {
+          this.#queue.shift()
+          await this.#commitEvent(first)
+          continue
+        }
+        let n = 0
+        while (n < this.#queue.length && n < MAX_GROUP && 'request' in this.#queue[n]!) n++
+        await this.#commitGroup(this.#queue.splice(0, n) as Queued[])
       }
     } finally {
       this.#draining = false
+    }
+  }
+
+  async #commitEvent(job: EventJob): Promise<void> {
+    try {
+      const head = await this.head()
+      const { statements, event } = await job.build(head.seq + 1)
+      try {
+        await this.d1.batch([...statements, eventStatement(this.d1, this.did, event)])
+      } catch (err) {
+        this.#head = null
+        throw err
+      }
+      this.#head = { ...head, seq: event.seq }
+      job.resolve(event.seq)
+      this.onCommitted([{ seq: event.seq, frame: event.frame }])
+    } catch (err) {
+      job.reject(err)
     }
   }
 

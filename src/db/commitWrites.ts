@@ -65,8 +65,12 @@ export function commitStatements(d1: D1Database, c: CommitRows): D1PreparedState
     stmts.push(
       d1
         .prepare(
-          `INSERT OR IGNORE INTO record_blob (did, blob_cid, record_uri)
-           SELECT ?1, json_extract(value, '$.blobCid'), json_extract(value, '$.uri') FROM json_each(?2)`,
+          // The blob CID is re-read from `blob`: if GC deleted it after the actor's check,
+          // the NOT NULL column fails the whole batch instead of leaving a dangling reference.
+          `INSERT INTO record_blob (did, blob_cid, record_uri)
+           SELECT ?1, (SELECT cid FROM blob WHERE did = ?1 AND cid = json_extract(value, '$.blobCid')), json_extract(value, '$.uri')
+           FROM json_each(?2) WHERE true
+           ON CONFLICT DO NOTHING`,
         )
         .bind(c.did, JSON.stringify(c.blobRefs)),
     )
