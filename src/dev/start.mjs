@@ -32,7 +32,10 @@ vars.PDS_DID = `did:web:localhost%3A${port}`
 writeFileSync(file, Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join('\n') + '\n', { mode: 0o600 })
 
 const run = (cmd, cmdArgs) => spawnSync(cmd, cmdArgs, { stdio: 'inherit', env: { ...process.env, CI: 'true' } })
-const migrated = run('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local'])
+// A custom state folder (--persist-to) must get the migrations too.
+const persistAt = args.findIndex((a) => a === '--persist-to')
+const persist = persistAt === -1 ? [] : ['--persist-to', args[persistAt + 1]]
+const migrated = run('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', ...persist])
 if (migrated.status !== 0) process.exit(migrated.status ?? 1)
 
 console.log(`

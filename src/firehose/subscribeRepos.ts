@@ -13,6 +13,5 @@ export async function subscribeRepos(req: Request, env: Env): Promise<Response> 
   if (req.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
     throw new InvalidRequestError('subscribeRepos is a WebSocket endpoint: send Upgrade: websocket')
   }
-  const stub = await actorFor(env, readConfig(env))
-  return stub.fetch(req)
+  return actorFor(env, readConfig(env)).fetch(req)
 }

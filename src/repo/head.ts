@@ -9,6 +9,6 @@ import { actorFor } from './writeThroughActor'
 export async function readHead(env: Env, config: Config): Promise<RepoRoot> {
   const root = await getRepoRoot(env.DB, config.did)
   if (root) return root
-  const head = await (await actorFor(env, config)).getHead()
+  const head = await actorFor(env, config).getHead()
   return { did: config.did, cid: head.cid, rev: head.rev }
 }

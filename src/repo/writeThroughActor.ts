@@ -1,4 +1,4 @@
-import { getServerByName } from 'partyserver'
+import type { AccountActor } from '../../actors/account-actor'
 import type { ApplyWritesOutcome, ApplyWritesRequest } from '../../actors/commitTypes'
 import type { Config, Env } from '../env'
 import { getAccount } from '../db/accounts'
@@ -7,13 +7,14 @@ import { InvalidRequestError } from '../xrpc/errors'
 
 /** Hands validated writes to the account's actor; its refusals become XRPC errors here. */
 export async function writeThroughActor(env: Env, config: Config, request: ApplyWritesRequest) {
-  const outcome: ApplyWritesOutcome = await (await actorFor(env, config)).applyWrites(request)
+  const outcome: ApplyWritesOutcome = await actorFor(env, config).applyWrites(request)
   if (!outcome.ok) throw new InvalidRequestError(outcome.message, outcome.error)
   return outcome
 }
 
-export function actorFor(env: Env, config: Config) {
-  return getServerByName(env.ACCOUNT, config.did)
+/** The account's actor, addressed by name so partyserver knows it (`this.name`) without an extra RPC. */
+export function actorFor(env: Env, config: Config): DurableObjectStub<AccountActor> {
+  return env.ACCOUNT.get(env.ACCOUNT.idFromName(config.did))
 }
 
 /** The `repo` parameter must name this PDS's account, by DID or handle. */

@@ -53,7 +53,7 @@ describe('MST equivalence with @atproto/repo', () => {
           const path = keyPool[Math.floor(rand() * keyPool.length)]!
           if (used.has(path)) continue
           used.add(path)
-          const [collection, rkey] = path.split('/') as [string, string]
+          const [collection, rkey] = path.split("/") as [`${string}.${string}.${string}`, string]
           if (!present.has(path)) {
             const json = recordFor(path)
             ops.push({ op: { action: WriteOpAction.Create, collection, rkey, record: jsonToLex(json) as any }, json })
