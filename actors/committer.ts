@@ -64,15 +64,41 @@ export class Committer {
     private readonly onCommitted: (events: CommittedEvent[]) => void,
   ) {}
 
-  /** Latest committed seq, for firehose hand-over; loads the head if needed. */
+  /**
+   * The committed head, loaded from D1 when not held (first use, or after a
+   * failure). Concurrent callers share one load, so a brand-new repo is
+   * created once.
+   */
   async head(): Promise<Head> {
-    this.#head ??= await loadHead(this.d1, this.did, this.handle, this.#cache, await this.keypair(), this.onCommitted)
-    return this.#head
+    if (this.#head) return this.#head
+    this.#loading ??= this.#load().finally(() => (this.#loading = null))
+    return this.#loading
   }
 
-  /** Drops everything cached ahead of D1 (after a failure or an outside change). */
-  invalidate(): void {
-    this.#head = null
+  #loading: Promise<Head> | null = null
+  /** Highest seq handed to onCommitted by this instance. */
+  #broadcastUpTo: number | null = null
+
+  async #load(): Promise<Head> {
+    const head = await loadHead(this.d1, this.did, this.handle, this.#cache, await this.keypair(), (events) => this.#emit(events))
+    // A batch whose outcome was unknown (it threw, yet D1 had applied it) left events
+    // no subscriber got: send them now, so the live stream has no gap.
+    if (this.#broadcastUpTo !== null && head.seq > this.#broadcastUpTo) {
+      const { results } = await this.d1
+        .prepare('SELECT seq, frame FROM repo_event WHERE seq > ? ORDER BY seq')
+        .bind(this.#broadcastUpTo)
+        .all<{ seq: number; frame: ArrayBuffer | number[] }>()
+      this.#emit(results.map((r) => ({ seq: r.seq, frame: new Uint8Array(r.frame) })))
+    }
+    this.#broadcastUpTo ??= head.seq
+    this.#head = head
+    return head
+  }
+
+  #emit(events: CommittedEvent[]): void {
+    if (events.length === 0) return
+    this.#broadcastUpTo = events.at(-1)!.seq
+    this.onCommitted(events)
   }
 
   apply(request: ApplyWritesRequest): Promise<ApplyWritesOutcome> {
@@ -121,7 +147,7 @@ export class Committer {
       }
       this.#head = { ...head, seq: event.seq }
       job.resolve(event.seq)
-      this.onCommitted([{ seq: event.seq, frame: event.frame }])
+      this.#emit([{ seq: event.seq, frame: event.frame }])
     } catch (err) {
       job.reject(err)
     }
@@ -186,7 +212,7 @@ export class Committer {
     })
     if (events.length > 0) {
       log('info', 'commit', { did: this.did, commits: events.length, requests: group.length, firstSeq: events[0]!.seq, lastSeq: events.at(-1)!.seq, rev: next.rev, ms: Date.now() - started })
-      this.onCommitted(events)
+      this.#emit(events)
     }
   }
 
