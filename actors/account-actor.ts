@@ -1,6 +1,10 @@
 import { Server, type Connection, type ConnectionContext } from 'partyserver'
 import { readConfig, type Env } from '../src/env'
+import { decodeFrame, frameType } from '../src/firehose/frames'
+import { requestCrawl } from '../src/firehose/requestCrawl'
+import { encodeMessageFrame } from '../src/firehose/frames'
 import { getSigningKey } from '../src/identity/signingKey'
+import { errorFields, log } from '../src/lib/log'
 import type { ApplyWritesOutcome, ApplyWritesRequest } from './commitTypes'
 import { Committer, type CommittedEvent } from './committer'
 import { Firehose, type SubscriberState } from './firehose'
@@ -30,14 +34,53 @@ export class AccountActor extends Server<Env> {
   #getCommitter(): Committer {
     const config = this.#config
     this.#committer ??= new Committer(this.env.DB, config.did, config.handle, () => getSigningKey(config.signingKeyHex), (events: CommittedEvent[]) =>
-      this.#getFirehose().broadcast(events),
+      this.#onCommitted(events),
     )
     return this.#committer
   }
 
+  /** Runs after a batch is in D1, on the commit path: nothing here may await or throw. */
+  #onCommitted(events: CommittedEvent[]): void {
+    this.#getFirehose().broadcast(events)
+    // An #account event with active: true is emitted when the repo is first created
+    // (the PDS's first events) and on every activation: the moments relays must hear of us.
+    try {
+      const { relayHosts, hostname } = this.#config
+      const activated = events.some((e) => frameType(e.frame) === '#account' && decodeFrame(e.frame).body.active === true)
+      if (activated && relayHosts.length > 0) this.ctx.waitUntil(requestCrawl(relayHosts, hostname))
+    } catch (err) {
+      log('error', 'requestCrawl not sent', errorFields(err))
+    }
+  }
+
   /** Creates, updates and deletes records as one signed commit. */
   async applyWrites(request: ApplyWritesRequest): Promise<ApplyWritesOutcome> {
+    this.#alarmChecked ??= this.#ensurePruneAlarm()
     return this.#getCommitter().apply(request)
+  }
+
+  #alarmChecked?: Promise<void>
+
+  /** RPC calls skip partyserver's onStart, so the first write makes sure retention pruning is scheduled. */
+  async #ensurePruneAlarm(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + PRUNE_INTERVAL_MS)
+  }
+
+  /** Moves the account to a new handle (already verified by the Worker) and announces it with #identity. */
+  async updateHandle(handle: string): Promise<{ seq: number }> {
+    const did = this.#config.did
+    const seq = await this.#getCommitter().emitEvent(async (seq) => {
+      const now = Date.now()
+      return {
+        statements: [
+          this.env.DB.prepare(
+            'INSERT INTO account (did, handle, active, created_at) VALUES (?1, ?2, 1, ?3) ON CONFLICT (did) DO UPDATE SET handle = excluded.handle',
+          ).bind(did, handle, now),
+        ],
+        event: { seq, type: 'identity', frame: encodeMessageFrame('#identity', { seq, did, time: new Date(now).toISOString(), handle }), time: now },
+      }
+    })
+    return { seq }
   }
 
   /** The committed head, creating the repo on first use. */
@@ -55,13 +98,23 @@ export class AccountActor extends Server<Env> {
   }
 
   async onStart(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + PRUNE_INTERVAL_MS)
+    this.#alarmChecked ??= this.#ensurePruneAlarm()
+    await this.#alarmChecked
   }
 
-  /** Event retention: prune, then come back later (sooner if a replay held the prune off). */
+  /**
+   * Event retention: prune, then come back later (sooner if a replay held the
+   * prune off). The next alarm is set even when the prune fails: a throwing
+   * alarm is retried only a few times, after which pruning would stop for good.
+   */
   async onAlarm(): Promise<void> {
     const firehose = this.#getFirehose()
-    await firehose.prune()
-    await this.ctx.storage.setAlarm(Date.now() + (firehose.replaying > 0 ? 60_000 : PRUNE_INTERVAL_MS))
+    try {
+      await firehose.prune()
+    } catch (err) {
+      log('error', 'firehose prune failed', errorFields(err))
+    } finally {
+      await this.ctx.storage.setAlarm(Date.now() + (firehose.replaying > 0 ? 60_000 : PRUNE_INTERVAL_MS))
+    }
   }
 }

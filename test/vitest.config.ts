@@ -1,11 +1,15 @@
 import path from 'node:path'
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
-import { defineConfig } from 'vitest/config'
+import { defineConfig, defineProject } from 'vitest/config'
 
 const root = path.resolve(import.meta.dirname, '..')
 
-export default defineConfig({
-  root,
+/**
+ * Two projects: `workers` runs inside workerd (Cloudflare's Vitest
+ * integration: real local D1, R2, KV and Durable Objects); `e2e` runs in Node
+ * against the Worker started by wrangler, over real HTTP and WebSockets.
+ */
+const workers = defineProject({
   plugins: [
     cloudflareTest(async () => ({
       wrangler: { configPath: path.join(root, 'wrangler.toml') },
@@ -34,11 +38,31 @@ export default defineConfig({
     })),
   ],
   test: {
+    name: 'workers',
+    root,
     include: ['test/**/*.test.ts'],
+    exclude: ['test/e2e/**'],
     setupFiles: ['test/setup.ts'],
     testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+})
+
+const e2e = defineProject({
+  test: {
+    name: 'e2e',
+    root,
+    include: ['test/e2e/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+})
+
+export default defineConfig({
+  test: {
+    projects: [workers, e2e],
     // Request logs are noise in passing tests; a failing test still shows them.
     silent: 'passed-only',
-    hookTimeout: 60_000,
   },
 })
