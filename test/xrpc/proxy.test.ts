@@ -4,6 +4,7 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import worker from '../../src/index'
+import { PNG } from '../blobs/fixtures'
 import { newAgent, TEST_DID, TEST_HANDLE, TEST_PASSWORD, xrpc, xrpcUrl } from '../helpers'
 import { APPVIEW, CHAT, didDocument, PLC_URL, standInService, useNetwork, type Network } from '../standIns'
 
@@ -85,6 +86,16 @@ describe('the Bluesky app session through the proxy', () => {
     expect(timeline.data.cursor).toBe('next')
     const notifications = await agent.listNotifications()
     expect(notifications.data.notifications).toEqual([])
+
+    // Posting with an image stays on the PDS: blob to R2, record through the actor.
+    const uploaded = await agent.uploadBlob(PNG, { encoding: 'image/png' })
+    const post = await agent.post({
+      text: 'look',
+      embed: { $type: 'app.bsky.embed.images', images: [{ alt: 'orange', image: uploaded.data.blob }] },
+      createdAt: new Date().toISOString(),
+    })
+    const stored = await agent.com.atproto.repo.getRecord({ repo: TEST_DID, collection: 'app.bsky.feed.post', rkey: post.uri.split('/').at(-1)! })
+    expect((stored.data.value as any).embed.images[0].image.ref.toString()).toBe(uploaded.data.blob.ref.toString())
 
     await agent.app.bsky.actor.putPreferences({
       preferences: [

@@ -1,17 +1,11 @@
 import { isValidTld, normalizeAndEnsureValidHandle } from '@atproto/syntax'
-import { getServerByName } from 'partyserver'
 import { handleResolvesTo } from '../../identity/handleResolution'
+import { actorFor } from '../../repo/writeThroughActor'
 import { InvalidRequestError } from '../errors'
 import { procedure } from '../method'
 
 interface Input {
   handle: string
-}
-
-// TODO(issue 6): drop this once AccountActor.updateHandle lands (actors/ is another session's work);
-// until then the stub is typed by the one RPC method this file needs.
-interface HandleWriter {
-  updateHandle(handle: string): Promise<unknown>
 }
 
 /**
@@ -30,6 +24,5 @@ export default procedure<Input>('com.atproto.identity.updateHandle', { auth: 'ac
   if (!(await handleResolvesTo(handle, auth!.did, config))) {
     throw new InvalidRequestError(`External handle did not resolve to DID: ${auth!.did}`)
   }
-  const actor = (await getServerByName(env.ACCOUNT, config.did)) as unknown as HandleWriter
-  await actor.updateHandle(handle)
+  await actorFor(env, config).updateHandle(handle)
 })

@@ -1,9 +1,9 @@
-import { getServerByName } from 'partyserver'
 import { getAccount } from '../../db/accounts'
 import { getRepoStatus } from '../../db/accountStatus'
 import type { Config, Env } from '../../env'
 import { getAtprotoKey, getServiceEndpoint, resolveDid } from '../../identity/resolveDid'
 import { getSigningKey } from '../../identity/signingKey'
+import { actorFor } from '../../repo/writeThroughActor'
 import { query } from '../method'
 
 /** Migration and recovery tools poll this; counts come straight from the D1 tables. */
@@ -13,7 +13,7 @@ export default query('com.atproto.server.checkAccountStatus', { auth: 'access' }
   let repo = stored
   if (!repo.head) {
     // The lexicon requires a commit CID: have the actor create the (empty) repo the account already owns.
-    await (await getServerByName(env.ACCOUNT, config.did)).getHead()
+    await actorFor(env, config).getHead()
     repo = await getRepoStatus(db, did)
   }
   if (!repo.head) throw new Error('repo head missing after the actor created it')

@@ -23,10 +23,11 @@ describe('checkAccountStatus', () => {
     const afterUpload = (await agent.com.atproto.server.checkAccountStatus()).data
     expect([afterUpload.importedBlobs, afterUpload.expectedBlobs]).toEqual([1, 0])
 
-    const post = await agent.post({ text: 'hello', createdAt: new Date().toISOString() })
-    // A record referencing the blob, as the commit batch records it. (Posting the image itself is
-    // refused by the write path today: its record validation does not accept JSON blob refs.)
-    await env.DB.prepare('INSERT INTO record_blob (did, blob_cid, record_uri) VALUES (?, ?, ?)').bind(agent.session!.did, uploaded.data.blob.ref.toString(), post.uri).run()
+    await agent.post({
+      text: 'with a picture',
+      embed: { $type: 'app.bsky.embed.images', images: [{ alt: 'dots', image: uploaded.data.blob }] },
+      createdAt: new Date().toISOString(),
+    })
     const after = (await agent.com.atproto.server.checkAccountStatus()).data
     expect(after).toMatchObject({ indexedRecords: 1, expectedBlobs: 1, importedBlobs: 1 })
     expect(after.repoCommit).not.toBe(first.repoCommit)
