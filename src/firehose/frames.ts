@@ -22,6 +22,12 @@ export function decodeFrame(bytes: Uint8Array): { header: FrameHeader; body: Rec
   return { header, body: dagCbor.decode(rest) as Record<string, any> }
 }
 
+/** The header's `t` (`#commit`, `#account`, …) read without decoding the body; undefined for an error frame. */
+export function frameType(bytes: Uint8Array): string | undefined {
+  const [header] = decodeFirst(bytes) as [FrameHeader, Uint8Array]
+  return header.op === 1 ? header.t : undefined
+}
+
 function dropUndefined(obj: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(obj)) if (v !== undefined) out[k] = v
