@@ -283,7 +283,7 @@ export class Committer {
       commit: commit.cid,
       rev: commit.rev,
       since: head.rev,
-      blocks: await carBytes(commit.cid, [...commit.relevantBlocks].map(([cid, bytes]) => ({ cid, bytes }))),
+      blocks: carBytes(commit.cid, [...commit.relevantBlocks].map(([cid, bytes]) => ({ cid, bytes }))),
       ops: firehoseOps,
       blobs: [],
       prevData: parseCid(head.dataCid),

@@ -56,7 +56,7 @@ async function createRepo(
   const time = new Date(now).toISOString()
   const identity = { seq: lastSeq + 1, type: 'identity', frame: encodeMessageFrame('#identity', { seq: lastSeq + 1, did, time, handle }), time: now }
   const account = { seq: lastSeq + 2, type: 'account', frame: encodeMessageFrame('#account', { seq: lastSeq + 2, did, time, active: true }), time: now }
-  const syncBlocks = await carBytes(commit.cid, [{ cid: commit.cid, bytes: commit.newBlocks.get(commit.cid)! }])
+  const syncBlocks = carBytes(commit.cid, [{ cid: commit.cid, bytes: commit.newBlocks.get(commit.cid)! }])
   const sync = { seq: lastSeq + 3, type: 'sync', frame: encodeMessageFrame('#sync', { seq: lastSeq + 3, did, blocks: syncBlocks, rev: commit.rev, time }), time: now }
 
   const statements = [

@@ -20,9 +20,10 @@ export interface CommitRows {
   event: { seq: number; type: string; frame: Uint8Array; time: number }
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
 const hex = (bytes: Uint8Array) => {
   let out = ''
-  for (let i = 0; i < bytes.length; i++) out += bytes[i]!.toString(16).padStart(2, '0')
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!]
   return out
 }
 

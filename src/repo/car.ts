@@ -1,4 +1,4 @@
-import { CarWriter } from '@ipld/car'
+import { CarBufferWriter, CarWriter } from '@ipld/car'
 import { CID } from 'multiformats/cid'
 
 export interface CarBlock {
@@ -39,7 +39,16 @@ export function carStream(root: CarBlock['cid'] | null, blocks: AsyncIterable<Ca
   )
 }
 
-/** A small CAR (firehose `blocks`, sync.getRecord), whole in memory. */
-export async function carBytes(root: CarBlock['cid'] | null, blocks: Iterable<CarBlock>): Promise<Uint8Array> {
-  return new Uint8Array(await new Response(carStream(root, blocks)).arrayBuffer())
+/**
+ * A small CAR (firehose `blocks`, getBlocks), built synchronously into one
+ * exactly-sized buffer: this runs on the commit path for every commit.
+ */
+export function carBytes(root: CarBlock['cid'] | null, blocks: Iterable<CarBlock>): Uint8Array {
+  const roots = root === null ? [] : [toCid(root)]
+  const list = [...blocks].map((b) => ({ cid: toCid(b.cid), bytes: b.bytes }))
+  const headerSize = CarBufferWriter.headerLength({ roots: roots as never })
+  const size = list.reduce((n, b) => n + CarBufferWriter.blockLength(b as never), headerSize)
+  const writer = CarBufferWriter.createWriter(new ArrayBuffer(size), { roots: roots as never, headerSize })
+  for (const block of list) writer.write(block as never)
+  return writer.close()
 }

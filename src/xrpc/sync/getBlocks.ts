@@ -14,5 +14,5 @@ export default query('com.atproto.sync.getBlocks', {}, async ({ env, config, db,
   })
   const { blocks, missing } = await new D1Blockstore(env.DB, did).getBlocks(cids)
   if (missing.length > 0) throw new InvalidRequestError(`Could not find cids: ${missing.map(String).join(', ')}`, 'BlockNotFound')
-  return { body: await carBytes(null, [...blocks].map(([cid, bytes]) => ({ cid, bytes }))), contentType: 'application/vnd.ipld.car' }
+  return { body: carBytes(null, [...blocks].map(([cid, bytes]) => ({ cid, bytes }))), contentType: 'application/vnd.ipld.car' }
 })
