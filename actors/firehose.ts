@@ -25,6 +25,8 @@ export class Firehose {
   /** For sockets that just finished a replay: the last seq they were sent. */
   #sentUpTo = new Map<string, number>()
   #replays = 0
+  /** A prune in flight: a replay starting now waits for it, so it never reads across a half-done delete. */
+  #pruning: Promise<number> | null = null
 
   constructor(
     private readonly d1: D1Database,
@@ -56,16 +58,20 @@ export class Firehose {
   }
 
   async #replay(conn: Connection<SubscriberState>, from: number): Promise<void> {
-    const oldest = await this.d1.prepare('SELECT MIN(seq) AS seq FROM repo_event').first<{ seq: number | null }>()
-    if (oldest?.seq != null && from < oldest.seq - 1) {
-      conn.send(encodeMessageFrame('#info', { name: 'OutdatedCursor', message: 'Requested cursor exceeded limit. Possibly missing events' }))
-    }
+    if (this.#pruning) await this.#pruning.catch(() => 0)
     let cursor = from
+    let first = true
     for (;;) {
       const { results } = await this.d1
         .prepare('SELECT seq, frame FROM repo_event WHERE seq > ? ORDER BY seq LIMIT ?')
         .bind(cursor, PAGE_SIZE)
         .all<{ seq: number; frame: ArrayBuffer | number[] }>()
+      // Seqs are contiguous (one per committed event), so a first row past cursor+1
+      // means the events in between were pruned: the cursor is older than the log.
+      if (first && results.length > 0 && results[0]!.seq > from + 1) {
+        conn.send(encodeMessageFrame('#info', { name: 'OutdatedCursor', message: 'Requested cursor exceeded limit. Possibly missing events' }))
+      }
+      first = false
       for (const row of results) {
         if (conn.readyState !== WebSocket.OPEN) return
         conn.send(new Uint8Array(row.frame))
@@ -101,25 +107,40 @@ export class Firehose {
     this.#sentUpTo.delete(conn.id)
   }
 
-  /** Deletes events past retention; never during a replay, and never the newest (it carries the seq). */
+  /**
+   * Deletes events past retention; never during a replay (it would open a gap
+   * in the middle of one), and never the newest event (its seq is where the
+   * sequence resumes after a restart: loadHead reads MAX(seq)).
+   */
   async prune(now = Date.now()): Promise<number> {
-    if (this.#replays > 0) return 0
-    const res = await this.d1
+    if (this.#replays > 0 || this.#pruning) return 0
+    this.#pruning = this.d1
       .prepare('DELETE FROM repo_event WHERE sequenced_at < ? AND seq < (SELECT MAX(seq) FROM repo_event)')
       .bind(now - this.retentionMs)
       .run()
-    const deleted = res.meta.changes ?? 0
-    if (deleted > 0) log('info', 'firehose events pruned', { deleted })
-    return deleted
+      .then((res) => res.meta.changes ?? 0)
+    try {
+      const deleted = await this.#pruning
+      if (deleted > 0) log('info', 'firehose events pruned', { deleted })
+      return deleted
+    } finally {
+      this.#pruning = null
+    }
   }
 
   get replaying(): number {
     return this.#replays
   }
 
+  /**
+   * workerd does not implement WebSocket.bufferedAmount (it reads undefined;
+   * cloudflare/workerd#988), so in production this check is inert until the
+   * runtime reports it; it stays so the bound applies wherever it does.
+   */
   #tooSlow(conn: Connection<SubscriberState>): boolean {
-    if ((conn.bufferedAmount ?? 0) <= this.maxBuffered) return false
-    log('warn', 'firehose consumer too slow', { connection: conn.id, buffered: conn.bufferedAmount })
+    const buffered: unknown = conn.bufferedAmount
+    if (typeof buffered !== 'number' || buffered <= this.maxBuffered) return false
+    log('warn', 'firehose consumer too slow', { connection: conn.id, buffered })
     this.#fail(conn, 'ConsumerTooSlow', 'Stream consumer too slow')
     return true
   }
