@@ -3,6 +3,7 @@ import { cors } from 'hono/cors'
 import { blobRoutes } from './blobs/routes'
 import { collectGarbage } from './blobs/gc'
 import { readConfig, type Env } from './env'
+import { SUBSCRIBE_REPOS, subscribeRepos } from './firehose/subscribeRepos'
 import { errorFields, log } from './lib/log'
 import { wellKnown } from './wellKnown'
 import { NotFoundError, toXrpcError, XrpcError } from './xrpc/errors'
@@ -52,6 +53,11 @@ app.route('/', blobRoutes)
 
 app.get('/', (c) => c.text('This is an AT Protocol Personal Data Server (Rawkode PDS).\n'))
 app.get('/xrpc/_health', (c) => c.json({ version: VERSION }))
+
+app.get(`/xrpc/${SUBSCRIBE_REPOS}`, (c) => {
+  c.set('nsid', SUBSCRIBE_REPOS)
+  return subscribeRepos(c.req.raw, c.env)
+})
 
 app.all('/xrpc/:nsid', async (c) => {
   const nsid = c.req.param('nsid')

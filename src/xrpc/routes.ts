@@ -4,7 +4,14 @@ import getPreferences from './actor/getPreferences'
 import putPreferences from './actor/putPreferences'
 import resolveHandle from './identity/resolveHandle'
 import updateHandle from './identity/updateHandle'
+import applyWrites from './repo/applyWrites'
+import createRecord from './repo/createRecord'
+import deleteRecord from './repo/deleteRecord'
+import describeRepo from './repo/describeRepo'
+import getRecord from './repo/getRecord'
 import listMissingBlobs from './repo/listMissingBlobs'
+import listRecords from './repo/listRecords'
+import putRecord from './repo/putRecord'
 import uploadBlob from './repo/uploadBlob'
 import checkAccountStatus from './server/checkAccountStatus'
 import confirmEmail from './server/confirmEmail'
@@ -22,14 +29,27 @@ import requestEmailUpdate from './server/requestEmailUpdate'
 import revokeAppPassword from './server/revokeAppPassword'
 import updateEmail from './server/updateEmail'
 import getBlob from './sync/getBlob'
+import getBlocks from './sync/getBlocks'
+import getLatestCommit from './sync/getLatestCommit'
+import syncGetRecord from './sync/getRecord'
+import getRepo from './sync/getRepo'
+import getRepoStatus from './sync/getRepoStatus'
 import listBlobs from './sync/listBlobs'
+import listRepos from './sync/listRepos'
 
 export const methods: XrpcMethod[] = [
   getPreferences,
   putPreferences,
   resolveHandle,
   updateHandle,
+  applyWrites,
+  createRecord,
+  deleteRecord,
+  describeRepo,
+  getRecord,
   listMissingBlobs,
+  listRecords,
+  putRecord,
   uploadBlob,
   checkAccountStatus,
   confirmEmail,
@@ -47,7 +67,13 @@ export const methods: XrpcMethod[] = [
   revokeAppPassword,
   updateEmail,
   getBlob,
+  getBlocks,
+  getLatestCommit,
+  syncGetRecord,
+  getRepo,
+  getRepoStatus,
   listBlobs,
+  listRepos,
 ]
 
 export const methodsByNsid = new Map(methods.map((m) => [m.nsid, m]))
