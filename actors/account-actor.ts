@@ -41,7 +41,10 @@ export class AccountActor extends Server<Env> {
 
   /** Runs after a batch is in D1, on the commit path: nothing here may await or throw. */
   #onCommitted(events: CommittedEvent[]): void {
-    this.#getFirehose().broadcast(events)
+    // Fan-out runs in the next task, after the writer has its answer: with a
+    // thousand subscribers the sends would otherwise delay every write. Timers
+    // fire in order, so frames still leave in seq order.
+    setTimeout(() => this.#getFirehose().broadcast(events), 0)
     // An #account event with active: true is emitted when the repo is first created
     // (the PDS's first events) and on every activation: the moments relays must hear of us.
     try {

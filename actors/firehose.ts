@@ -17,13 +17,18 @@ export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024
  * com.atproto.sync.subscribeRepos over the actor's hibernatable sockets.
  * Replays come from D1 page by page; a replaying socket turns live only when
  * it has read everything up to the last broadcast seq, checked and flipped
- * with no await in between, so no event is missed or sent twice.
+ * with no await in between, so no event is missed; per-socket `#lastSent`
+ * keeps anything from being sent twice.
  */
 export class Firehose {
   /** Highest seq already broadcast (or known committed). */
   #lastSeq = 0
-  /** For sockets that just finished a replay: the last seq they were sent. */
-  #sentUpTo = new Map<string, number>()
+  /**
+   * The last seq each socket was sent by this instance. Broadcasts can queue
+   * behind a replay's hand-over (fan-out runs after the writer's reply), so
+   * every send is checked against it: nothing goes out twice.
+   */
+  #lastSent = new Map<string, number>()
   #replays = 0
   /** A prune in flight: a replay starting now waits for it, so it never reads across a half-done delete. */
   #pruning: Promise<number> | null = null
@@ -41,7 +46,7 @@ export class Firehose {
     this.#lastSeq = Math.max(this.#lastSeq, head.seq)
     if (cursorParam === null) {
       conn.setState({ live: true })
-      this.#sentUpTo.set(conn.id, this.#lastSeq)
+      this.#lastSent.set(conn.id, this.#lastSeq)
       return
     }
     if (!/^\d+$/.test(cursorParam)) return this.#fail(conn, 'InvalidRequest', 'cursor must be a non-negative integer')
@@ -81,7 +86,7 @@ export class Firehose {
       if (results.length === PAGE_SIZE) continue
       // Everything broadcast so far is in D1; if we have it all, go live now (no await before the flip).
       if (cursor >= this.#lastSeq) {
-        this.#sentUpTo.set(conn.id, cursor)
+        this.#lastSent.set(conn.id, cursor)
         conn.setState({ live: true })
         return
       }
@@ -93,18 +98,18 @@ export class Firehose {
     this.#lastSeq = Math.max(this.#lastSeq, events.at(-1)!.seq)
     for (const conn of this.connections()) {
       if (!conn.state?.live || conn.readyState !== WebSocket.OPEN) continue
-      const sentUpTo = this.#sentUpTo.get(conn.id)
+      const lastSent = this.#lastSent.get(conn.id) ?? 0
       for (const event of events) {
-        if (sentUpTo !== undefined && event.seq <= sentUpTo) continue
+        if (event.seq <= lastSent) continue
         conn.send(event.frame)
       }
-      if (sentUpTo !== undefined) this.#sentUpTo.delete(conn.id)
+      this.#lastSent.set(conn.id, Math.max(lastSent, events.at(-1)!.seq))
       this.#tooSlow(conn)
     }
   }
 
   forget(conn: Connection<SubscriberState>): void {
-    this.#sentUpTo.delete(conn.id)
+    this.#lastSent.delete(conn.id)
   }
 
   /**

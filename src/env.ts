@@ -87,6 +87,9 @@ export function readConfig(env: Env): Config {
   if (jwtSecret && jwtSecret.length < 32) problems.push('JWT_SECRET must be at least 32 characters')
   if (signingKeyHex && !/^[0-9a-f]{64}$/.test(signingKeyHex)) problems.push('PDS_SIGNING_KEY must be 64 hex characters (a secp256k1 private key)')
 
+  const eventRetentionHours = num('EVENT_RETENTION_HOURS', 72)
+  const blobMaxBytes = num('BLOB_MAX_BYTES', 100 * 1024 * 1024)
+  const blobTempGraceHours = num('BLOB_TEMP_GRACE_HOURS', 24)
   const appViewUrl = env.BSKY_APPVIEW_URL || 'https://api.bsky.app'
   const chatUrl = env.BSKY_CHAT_URL || 'https://api.bsky.chat'
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
@@ -101,9 +104,9 @@ export function readConfig(env: Env): Config {
     jwtSecret: new TextEncoder().encode(jwtSecret),
     signingKeyHex,
     relayHosts: (env.RELAY_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
-    eventRetentionMs: num('EVENT_RETENTION_HOURS', 72) * 3600_000,
-    blobMaxBytes: num('BLOB_MAX_BYTES', 100 * 1024 * 1024),
-    blobTempGraceMs: num('BLOB_TEMP_GRACE_HOURS', 24) * 3600_000,
+    eventRetentionMs: eventRetentionHours * 3600_000,
+    blobMaxBytes,
+    blobTempGraceMs: blobTempGraceHours * 3600_000,
     appView: { url: appViewUrl.replace(/\/$/, ''), did: env.BSKY_APPVIEW_DID || 'did:web:api.bsky.app' },
     chat: { url: chatUrl.replace(/\/$/, ''), did: env.BSKY_CHAT_DID || 'did:web:api.bsky.chat' },
     plcDirectoryUrl: (env.PLC_DIRECTORY_URL || 'https://plc.directory').replace(/\/$/, ''),
