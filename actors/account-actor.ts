@@ -2,9 +2,9 @@ import { Server, type Connection, type ConnectionContext } from 'partyserver'
 import { readConfig, type Env } from '../src/env'
 import { decodeFrame, frameType } from '../src/firehose/frames'
 import { requestCrawl } from '../src/firehose/requestCrawl'
-import { encodeMessageFrame } from '../src/firehose/frames'
 import { getSigningKey } from '../src/identity/signingKey'
 import { errorFields, log } from '../src/lib/log'
+import { handleChange, statusChange } from './accountEvents'
 import type { ApplyWritesOutcome, ApplyWritesRequest } from './commitTypes'
 import { Committer, type CommittedEvent } from './committer'
 import { Firehose, type SubscriberState } from './firehose'
@@ -71,19 +71,12 @@ export class AccountActor extends Server<Env> {
 
   /** Moves the account to a new handle (already verified by the Worker) and announces it with #identity. */
   async updateHandle(handle: string): Promise<{ seq: number }> {
-    const did = this.#config.did
-    const seq = await this.#getCommitter().emitEvent(async (seq) => {
-      const now = Date.now()
-      return {
-        statements: [
-          this.env.DB.prepare(
-            'INSERT INTO account (did, handle, active, created_at) VALUES (?1, ?2, 1, ?3) ON CONFLICT (did) DO UPDATE SET handle = excluded.handle',
-          ).bind(did, handle, now),
-        ],
-        event: { seq, type: 'identity', frame: encodeMessageFrame('#identity', { seq, did, time: new Date(now).toISOString(), handle }), time: now },
-      }
-    })
-    return { seq }
+    return { seq: await this.#getCommitter().emitEvent(handleChange(this.env.DB, this.#config.did, handle)) }
+  }
+
+  /** Deactivates or reactivates the account: writes stop or resume, and relays hear of it (#account, #sync). */
+  async setActive(active: boolean): Promise<{ seq: number }> {
+    return { seq: await this.#getCommitter().emitEvent(statusChange(this.env.DB, this.#config.did, active)) }
   }
 
   /** The committed head, creating the repo on first use. */

@@ -16,4 +16,4 @@ export interface WriteResult {
 /** Expected failures come back as values; the Worker turns them into XRPC errors. */
 export type ApplyWritesOutcome =
   | { ok: true; commit: { cid: string; rev: string } | null; results: WriteResult[] }
-  | { ok: false; status: 400; error: string; message: string }
+  | { ok: false; status: 400 | 401; error: string; message: string }

@@ -18,6 +18,7 @@ class Refusal extends Error {
   constructor(
     readonly error: string,
     message: string,
+    readonly status: 400 | 401 = 400,
   ) {
     super(message)
   }
@@ -29,10 +30,13 @@ interface Queued {
   reject(err: unknown): void
 }
 
-/** An account-level event (#identity, #account): it takes the next seq, in queue order with commits. */
+/**
+ * Account-level events (#identity, #account, #sync): they take the next seqs,
+ * in queue order with commits, and land in D1 with their statements in one batch.
+ */
 export interface EventJob {
-  build(seq: number): Promise<{ statements: D1PreparedStatement[]; event: CommitRows['event'] }>
-  resolve(seq: number): void
+  build(firstSeq: number, head: Head): Promise<{ statements: D1PreparedStatement[]; events: CommitRows['event'][]; active?: boolean }>
+  resolve(lastSeq: number): void
   reject(err: unknown): void
 }
 
@@ -138,16 +142,17 @@ export class Committer {
   async #commitEvent(job: EventJob): Promise<void> {
     try {
       const head = await this.head()
-      const { statements, event } = await job.build(head.seq + 1)
+      const { statements, events, active } = await job.build(head.seq + 1, head)
       try {
-        await this.d1.batch([...statements, eventStatement(this.d1, this.did, event)])
+        await this.d1.batch([...statements, ...events.map((e) => eventStatement(this.d1, this.did, e))])
       } catch (err) {
         this.#head = null
         throw err
       }
-      this.#head = { ...head, seq: event.seq }
-      job.resolve(event.seq)
-      this.#emit([{ seq: event.seq, frame: event.frame }])
+      const last = events.at(-1)?.seq ?? head.seq
+      this.#head = { ...head, seq: last, active: active ?? head.active }
+      job.resolve(last)
+      this.#emit(events.map((e) => ({ seq: e.seq, frame: e.frame })))
     } catch (err) {
       job.reject(err)
     }
@@ -182,12 +187,12 @@ export class Committer {
         statements.push(...commitStatements(this.d1, rows))
         events.push({ seq: rows.event.seq, frame: rows.event.frame })
         storage.pending.addMap(commit.newBlocks)
-        next = { cid: commit.cid.toString(), rev: commit.rev, dataCid: rows.dataCid, seq: rows.event.seq }
+        next = { ...next, cid: commit.cid.toString(), rev: commit.rev, dataCid: rows.dataCid, seq: rows.event.seq }
         repo = await Repo.load(storage, commit.cid)
         settled.push({ outcome: { ok: true, commit: { cid: next.cid, rev: next.rev }, results: built.results } })
       } catch (err) {
         // A refused request changes nothing and does not hold up the rest of the group.
-        if (err instanceof Refusal) settled.push({ outcome: { ok: false, status: 400, error: err.error, message: err.message } })
+        if (err instanceof Refusal) settled.push({ outcome: { ok: false, status: err.status, error: err.error, message: err.message } })
         else settled.push({ error: err })
       }
     }
@@ -217,6 +222,7 @@ export class Committer {
   }
 
   async #buildCommit(repo: Repo, head: Head, storage: D1Blockstore, request: ApplyWritesRequest, keypair: Secp256k1Keypair) {
+    if (!head.active) throw new Refusal('AccountDeactivated', 'Account is deactivated', 401)
     if (request.swapCommit !== undefined && request.swapCommit !== head.cid) {
       throw new Refusal('InvalidSwap', `Commit was at ${head.cid}`)
     }

@@ -13,6 +13,8 @@ export interface Head {
   rev: string
   dataCid: string
   seq: number
+  /** Writes are refused while the account is deactivated. */
+  active: boolean
 }
 
 /** Reads the head from D1; a repo that does not exist yet is created (empty, signed) first. */
@@ -24,13 +26,15 @@ export async function loadHead(
   keypair: Secp256k1Keypair,
   onCommitted: (events: CommittedEvent[]) => void,
 ): Promise<Head> {
-  const [root, last] = await d1.batch([
+  const [root, last, account] = await d1.batch([
     d1.prepare('SELECT cid, rev, data_cid FROM repo_root WHERE did = ?').bind(did),
     d1.prepare('SELECT MAX(seq) AS seq FROM repo_event'),
+    d1.prepare('SELECT active FROM account WHERE did = ?').bind(did),
   ])
   const seq = ((last!.results[0] as { seq: number | null } | undefined)?.seq ?? 0) as number
   const row = root!.results[0] as { cid: string; rev: string; data_cid: string } | undefined
-  if (row) return { cid: row.cid, rev: row.rev, dataCid: row.data_cid, seq }
+  const active = Boolean((account!.results[0] as { active: number } | undefined)?.active ?? 1)
+  if (row) return { cid: row.cid, rev: row.rev, dataCid: row.data_cid, seq, active }
   return createRepo(d1, did, handle, cache, keypair, seq, onCommitted)
 }
 
@@ -80,5 +84,5 @@ async function createRepo(
   for (const [cid, bytes] of commit.newBlocks) cache.set(cid.toString(), bytes)
   log('info', 'repo created', { did, rev: commit.rev, seq: sync.seq })
   onCommitted([identity, account, sync])
-  return { cid: commit.cid.toString(), rev: commit.rev, dataCid, seq: sync.seq }
+  return { cid: commit.cid.toString(), rev: commit.rev, dataCid, seq: sync.seq, active: true }
 }

@@ -3,12 +3,12 @@ import type { ApplyWritesOutcome, ApplyWritesRequest } from '../../actors/commit
 import type { Config, Env } from '../env'
 import { getAccount } from '../db/accounts'
 import type { Db } from '../db/client'
-import { InvalidRequestError } from '../xrpc/errors'
+import { InvalidRequestError, XrpcError } from '../xrpc/errors'
 
 /** Hands validated writes to the account's actor; its refusals become XRPC errors here. */
 export async function writeThroughActor(env: Env, config: Config, request: ApplyWritesRequest) {
   const outcome: ApplyWritesOutcome = await actorFor(env, config).applyWrites(request)
-  if (!outcome.ok) throw new InvalidRequestError(outcome.message, outcome.error)
+  if (!outcome.ok) throw new XrpcError(outcome.status, outcome.error, outcome.message)
   return outcome
 }
 

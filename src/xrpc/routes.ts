@@ -13,10 +13,12 @@ import listMissingBlobs from './repo/listMissingBlobs'
 import listRecords from './repo/listRecords'
 import putRecord from './repo/putRecord'
 import uploadBlob from './repo/uploadBlob'
+import activateAccount from './server/activateAccount'
 import checkAccountStatus from './server/checkAccountStatus'
 import confirmEmail from './server/confirmEmail'
 import createAppPassword from './server/createAppPassword'
 import createSession from './server/createSession'
+import deactivateAccount from './server/deactivateAccount'
 import deleteSession from './server/deleteSession'
 import describeServer from './server/describeServer'
 import getAccountInviteCodes from './server/getAccountInviteCodes'
@@ -51,10 +53,12 @@ export const methods: XrpcMethod[] = [
   listRecords,
   putRecord,
   uploadBlob,
+  activateAccount,
   checkAccountStatus,
   confirmEmail,
   createAppPassword,
   createSession,
+  deactivateAccount,
   deleteSession,
   describeServer,
   getAccountInviteCodes,

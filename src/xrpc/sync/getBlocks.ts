@@ -1,12 +1,13 @@
 import { parseCidSafe } from '@atproto/lex-data'
-import { resolveRepo } from '../../db/records'
 import { D1Blockstore } from '../../repo/blockstore'
 import { carBytes } from '../../repo/car'
 import { InvalidRequestError } from '../errors'
 import { query } from '../method'
+import { assertRepoAvailable } from './repoAvailability'
 
 export default query('com.atproto.sync.getBlocks', {}, async ({ env, config, db, params }) => {
-  const did = await resolveRepo(db, config, params.did)
+  const did: string = params.did
+  await assertRepoAvailable(db, config, did)
   const cids = (params.cids as string[]).map((c) => {
     const cid = parseCidSafe(c)
     if (!cid) throw new InvalidRequestError(`Invalid CID: ${c}`)

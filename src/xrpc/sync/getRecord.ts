@@ -1,13 +1,14 @@
 import { concatBytesAsync, getRecords } from '@atproto/repo'
 import { parseCid } from '@atproto/lex-data'
-import { resolveRepo } from '../../db/records'
 import { D1Blockstore } from '../../repo/blockstore'
 import { readHead } from '../../repo/head'
 import { query } from '../method'
+import { assertRepoAvailable } from './repoAvailability'
 
 /** The record with its MST proof path and the signed commit, as a CAR; a proof of absence if missing. */
 export default query('com.atproto.sync.getRecord', {}, async ({ env, config, db, params }) => {
-  const did = await resolveRepo(db, config, params.did)
+  const did: string = params.did
+  await assertRepoAvailable(db, config, did)
   const head = await readHead(env, config)
   const storage = new D1Blockstore(env.DB, did)
   const car = await concatBytesAsync(getRecords(storage, parseCid(head.cid), [{ collection: params.collection, rkey: params.rkey }]))

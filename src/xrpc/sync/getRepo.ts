@@ -1,8 +1,8 @@
 import { getRepoRoot, repoBlocks } from '../../db/repoRoot'
-import { resolveRepo } from '../../db/records'
 import { readHead } from '../../repo/head'
 import { carStream } from '../../repo/car'
 import { query } from '../method'
+import { assertRepoAvailable } from './repoAvailability'
 
 /**
  * The whole repo (or the blocks since a rev) as a CAR, streamed page by page
@@ -11,7 +11,8 @@ import { query } from '../method'
  * fails rather than end cleanly, and the client retries.
  */
 export default query('com.atproto.sync.getRepo', {}, async ({ env, config, db, params }) => {
-  const did = await resolveRepo(db, config, params.did)
+  const did: string = params.did
+  await assertRepoAvailable(db, config, did)
   const head = await readHead(env, config)
   const since: string | undefined = params.since
   async function* blocks() {

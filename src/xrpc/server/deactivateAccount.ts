@@ -1,0 +1,7 @@
+import { actorFor } from '../../repo/writeThroughActor'
+import { procedure } from '../method'
+
+/** Writes stop and sync reads answer RepoDeactivated until activateAccount; relays get #account. */
+export default procedure('com.atproto.server.deactivateAccount', { auth: 'full' }, async ({ env, config }) => {
+  await actorFor(env, config).setActive(false)
+})
