@@ -2,7 +2,7 @@ import { Repo, WriteOpAction, type CommitData, type RecordWriteOp } from '@atpro
 import { cborToLex, cborToLexRecord, cidForRecord } from '@atproto/repo'
 import { parseCid, type Cid } from '@atproto/lex-data'
 import type { Secp256k1Keypair } from '@atproto/crypto'
-import { commitStatements, eventStatement, type CommitRows } from '../src/db/commitWrites'
+import { commitStatements, eventStatements, type CommitRows } from '../src/db/commitWrites'
 import { encodeMessageFrame } from '../src/firehose/frames'
 import { BlockCache, D1Blockstore } from '../src/repo/blockstore'
 import { carBytes } from '../src/repo/car'
@@ -11,8 +11,10 @@ import { log } from '../src/lib/log'
 import type { ApplyWritesOutcome, ApplyWritesRequest, WriteResult } from './commitTypes'
 import { loadHead, type Head } from './head'
 
-/** Writes queued while a batch is in flight are committed together, up to this many. */
+/** Writes queued while a batch is in flight are committed together, up to this many… */
 const MAX_GROUP = 64
+/** …and about this many bytes of blocks and frames. */
+const MAX_GROUP_BYTES = 4 * 1024 * 1024
 
 class Refusal extends Error {
   constructor(
@@ -144,7 +146,7 @@ export class Committer {
       const head = await this.head()
       const { statements, events, active } = await job.build(head.seq + 1, head)
       try {
-        await this.d1.batch([...statements, ...events.map((e) => eventStatement(this.d1, this.did, e))])
+        await this.d1.batch([...statements, ...eventStatements(this.d1, this.did, events)])
       } catch (err) {
         this.#head = null
         throw err
@@ -169,13 +171,19 @@ export class Committer {
     }
     const storage = new D1Blockstore(this.d1, this.did, this.#cache)
     const keypair = await this.keypair()
-    const statements: D1PreparedStatement[] = []
+    const commits: CommitRows[] = []
     const settled: Settled[] = []
     const events: CommittedEvent[] = []
     let repo: Repo | null = null
     let next = head
 
-    for (const q of group) {
+    let bytes = 0
+    for (const [i, q] of group.entries()) {
+      // Keep one batch a reasonable size: past the budget, the rest waits for the next group.
+      if (bytes > MAX_GROUP_BYTES) {
+        this.#queue.unshift(...group.splice(i))
+        break
+      }
       try {
         repo ??= await Repo.load(storage, parseCid(next.cid))
         const built = await this.#buildCommit(repo, next, storage, q.request, keypair)
@@ -184,7 +192,8 @@ export class Committer {
           continue
         }
         const { commit, rows } = built
-        statements.push(...commitStatements(this.d1, rows))
+        commits.push(rows)
+        bytes += rows.blocks.reduce((n, [, b]) => n + b.byteLength, rows.event.frame.byteLength)
         events.push({ seq: rows.event.seq, frame: rows.event.frame })
         storage.pending.addMap(commit.newBlocks)
         next = { ...next, cid: commit.cid.toString(), rev: commit.rev, dataCid: rows.dataCid, seq: rows.event.seq }
@@ -197,9 +206,9 @@ export class Committer {
       }
     }
 
-    if (statements.length > 0) {
+    if (commits.length > 0) {
       try {
-        await this.d1.batch(statements)
+        await this.d1.batch(commitStatements(this.d1, commits))
       } catch (err) {
         // Nothing of the group is visible (D1 batches are atomic); forget what we built.
         this.#head = null

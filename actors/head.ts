@@ -1,6 +1,6 @@
 import { Repo } from '@atproto/repo'
 import type { Secp256k1Keypair } from '@atproto/crypto'
-import { commitStatements, eventStatement } from '../src/db/commitWrites'
+import { commitStatements, eventStatements } from '../src/db/commitWrites'
 import { encodeMessageFrame } from '../src/firehose/frames'
 import { D1Blockstore, type BlockCache } from '../src/repo/blockstore'
 import { carBytes } from '../src/repo/car'
@@ -65,9 +65,8 @@ async function createRepo(
 
   const statements = [
     d1.prepare('INSERT OR IGNORE INTO account (did, handle, active, created_at) VALUES (?, ?, 1, ?)').bind(did, handle, now),
-    eventStatement(d1, did, identity),
-    eventStatement(d1, did, account),
-    ...commitStatements(d1, {
+    ...eventStatements(d1, did, [identity, account]),
+    ...commitStatements(d1, [{
       did,
       cid: commit.cid.toString(),
       rev: commit.rev,
@@ -78,7 +77,7 @@ async function createRepo(
       deletes: [],
       blobRefs: [],
       event: sync,
-    }),
+    }]),
   ]
   await d1.batch(statements)
   for (const [cid, bytes] of commit.newBlocks) cache.set(cid.toString(), bytes)

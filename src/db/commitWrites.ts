@@ -1,8 +1,12 @@
 /**
- * The SQL of one commit, as statements for a single D1 batch. Rows travel as
- * one JSON parameter per table (json_each), so a commit costs a fixed number
- * of statements however many blocks or records it touches, and D1's
- * 100-parameter limit never splits it.
+ * The SQL of a group of consecutive commits, as statements for one D1 batch.
+ *
+ * The group is folded into its net effect first (a block added by one commit
+ * and dropped by the next is never written; a record created then deleted is
+ * only deleted), and rows travel as JSON parameters (json_each). So a group
+ * costs a handful of statements however many commits, blocks or records it
+ * holds: D1's per-invocation query limit and 100-parameter limit never bite,
+ * and the batch stays one round trip.
  */
 
 export interface CommitRows {
@@ -17,8 +21,18 @@ export interface CommitRows {
   upserts: { uri: string; collection: string; rkey: string; cid: string }[]
   deletes: string[]
   blobRefs: { uri: string; blobCid: string }[]
-  event: { seq: number; type: string; frame: Uint8Array; time: number }
+  event: EventRow
 }
+
+export interface EventRow {
+  seq: number
+  type: string
+  frame: Uint8Array
+  time: number
+}
+
+/** JSON parameters stay well under D1's 2 MB value limit (hex doubles bytes). */
+const MAX_PARAM_CHARS = 512 * 1024
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
 const hex = (bytes: Uint8Array) => {
@@ -27,42 +41,63 @@ const hex = (bytes: Uint8Array) => {
   return out
 }
 
-export function commitStatements(d1: D1Database, c: CommitRows): D1PreparedStatement[] {
+type RecordRow = CommitRows['upserts'][number] & { rev: string; blobs: string[] }
+
+export function commitStatements(d1: D1Database, group: CommitRows[]): D1PreparedStatement[] {
+  if (group.length === 0) return []
+  const did = group[0]!.did
+  const last = group.at(-1)!
   const now = Date.now()
-  const touchedUris = [...c.upserts.map((u) => u.uri), ...c.deletes]
+
+  // Net effect of the group, commit by commit in order.
+  const blocks = new Map<string, { rev: string; bytes: Uint8Array } | null>()
+  const records = new Map<string, RecordRow | null>()
+  for (const c of group) {
+    for (const cid of c.removedCids) blocks.set(cid, null)
+    for (const [cid, bytes] of c.blocks) blocks.set(cid, { rev: c.rev, bytes })
+    for (const uri of c.deletes) records.set(uri, null)
+    for (const u of c.upserts) records.set(u.uri, { ...u, rev: c.rev, blobs: [] })
+    for (const ref of c.blobRefs) records.get(ref.uri)?.blobs.push(ref.blobCid)
+  }
+  const added = [...blocks].flatMap(([cid, b]) => (b ? [[cid, b.bytes.byteLength, hex(b.bytes), b.rev] as const] : []))
+  const removed = [...blocks].flatMap(([cid, b]) => (b ? [] : [cid]))
+  const upserts = [...records.values()].filter((r): r is RecordRow => r !== null)
+  const deletes = [...records].flatMap(([uri, r]) => (r ? [] : [uri]))
+
   const stmts: D1PreparedStatement[] = []
-  if (c.blocks.length > 0) {
+  for (const rows of chunks(added, (r) => r[2].length)) {
     stmts.push(
       d1
         .prepare(
           `INSERT INTO repo_block (did, cid, repo_rev, size, content)
-           SELECT ?1, json_extract(value, '$[0]'), ?2, json_extract(value, '$[1]'), unhex(json_extract(value, '$[2]'))
-           FROM json_each(?3) WHERE true
+           SELECT ?1, json_extract(value, '$[0]'), json_extract(value, '$[3]'), json_extract(value, '$[1]'), unhex(json_extract(value, '$[2]'))
+           FROM json_each(?2) WHERE true
            ON CONFLICT (did, cid) DO UPDATE SET repo_rev = excluded.repo_rev`,
         )
-        .bind(c.did, c.rev, JSON.stringify(c.blocks.map(([cid, bytes]) => [cid, bytes.byteLength, hex(bytes)]))),
+        .bind(did, JSON.stringify(rows)),
     )
   }
-  if (c.deletes.length > 0) {
-    stmts.push(d1.prepare('DELETE FROM record WHERE uri IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(c.deletes)))
+  if (deletes.length > 0) {
+    stmts.push(d1.prepare('DELETE FROM record WHERE uri IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(deletes)))
   }
-  if (c.upserts.length > 0) {
+  for (const rows of chunks(upserts, (r) => r.uri.length + 120)) {
     stmts.push(
       d1
         .prepare(
           `INSERT INTO record (uri, did, collection, rkey, cid, repo_rev, indexed_at)
-           SELECT json_extract(value, '$.uri'), ?1, json_extract(value, '$.collection'), json_extract(value, '$.rkey'), json_extract(value, '$.cid'), ?2, ?3
-           FROM json_each(?4) WHERE true
+           SELECT json_extract(value, '$.uri'), ?1, json_extract(value, '$.collection'), json_extract(value, '$.rkey'), json_extract(value, '$.cid'), json_extract(value, '$.rev'), ?2
+           FROM json_each(?3) WHERE true
            ON CONFLICT (uri) DO UPDATE SET cid = excluded.cid, repo_rev = excluded.repo_rev, indexed_at = excluded.indexed_at`,
         )
-        .bind(c.did, c.rev, now, JSON.stringify(c.upserts)),
+        .bind(did, now, JSON.stringify(rows.map(({ blobs: _, ...r }) => r))),
     )
   }
-  if (touchedUris.length > 0) {
-    // An update or delete drops the record's old blob references; creates and updates add theirs below.
-    stmts.push(d1.prepare('DELETE FROM record_blob WHERE record_uri IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(touchedUris)))
+  if (records.size > 0) {
+    // An update or delete drops the record's old blob references; the final writes add theirs below.
+    stmts.push(d1.prepare('DELETE FROM record_blob WHERE record_uri IN (SELECT value FROM json_each(?1))').bind(JSON.stringify([...records.keys()])))
   }
-  if (c.blobRefs.length > 0) {
+  const blobRefs = upserts.flatMap((r) => r.blobs.map((blobCid) => ({ uri: r.uri, blobCid })))
+  if (blobRefs.length > 0) {
     stmts.push(
       d1
         .prepare(
@@ -73,10 +108,10 @@ export function commitStatements(d1: D1Database, c: CommitRows): D1PreparedState
            FROM json_each(?2) WHERE true
            ON CONFLICT DO NOTHING`,
         )
-        .bind(c.did, JSON.stringify(c.blobRefs)),
+        .bind(did, JSON.stringify(blobRefs)),
     )
   }
-  if (c.removedCids.length > 0) {
+  if (removed.length > 0) {
     // Two records may share content (one CID): keep a block some record still points at.
     stmts.push(
       d1
@@ -84,7 +119,7 @@ export function commitStatements(d1: D1Database, c: CommitRows): D1PreparedState
           `DELETE FROM repo_block WHERE did = ?1 AND cid IN (SELECT value FROM json_each(?2))
            AND cid NOT IN (SELECT cid FROM record WHERE did = ?1)`,
         )
-        .bind(c.did, JSON.stringify(c.removedCids)),
+        .bind(did, JSON.stringify(removed)),
     )
   }
   stmts.push(
@@ -93,13 +128,43 @@ export function commitStatements(d1: D1Database, c: CommitRows): D1PreparedState
         `INSERT INTO repo_root (did, cid, rev, data_cid, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (did) DO UPDATE SET cid = excluded.cid, rev = excluded.rev, data_cid = excluded.data_cid, indexed_at = excluded.indexed_at`,
       )
-      .bind(c.did, c.cid, c.rev, c.dataCid, now),
+      .bind(did, last.cid, last.rev, last.dataCid, now),
   )
-  // seq is the primary key: a second writer minting the same seq fails the whole batch.
-  stmts.push(eventStatement(d1, c.did, c.event))
+  stmts.push(...eventStatements(d1, did, group.map((c) => c.event)))
   return stmts
 }
 
-export function eventStatement(d1: D1Database, did: string, e: CommitRows['event']): D1PreparedStatement {
-  return d1.prepare('INSERT INTO repo_event (seq, did, type, frame, sequenced_at) VALUES (?, ?, ?, ?, ?)').bind(e.seq, did, e.type, e.frame, e.time)
+/** seq is the primary key: a second writer minting the same seq fails the whole batch. */
+export function eventStatements(d1: D1Database, did: string, events: EventRow[]): D1PreparedStatement[] {
+  return chunks(
+    events.map((e) => [e.seq, e.type, hex(e.frame), e.time] as const),
+    (e) => e[2].length,
+  ).map((rows) =>
+    d1
+      .prepare(
+        `INSERT INTO repo_event (seq, did, type, frame, sequenced_at)
+         SELECT json_extract(value, '$[0]'), ?1, json_extract(value, '$[1]'), unhex(json_extract(value, '$[2]')), json_extract(value, '$[3]')
+         FROM json_each(?2)`,
+      )
+      .bind(did, JSON.stringify(rows)),
+  )
+}
+
+/** Splits rows so that each statement's JSON parameter stays under MAX_PARAM_CHARS. */
+function chunks<T>(rows: T[], size: (row: T) => number): T[][] {
+  const out: T[][] = []
+  let current: T[] = []
+  let chars = 0
+  for (const row of rows) {
+    const n = size(row) + 32
+    if (current.length > 0 && chars + n > MAX_PARAM_CHARS) {
+      out.push(current)
+      current = []
+      chars = 0
+    }
+    current.push(row)
+    chars += n
+  }
+  if (current.length > 0) out.push(current)
+  return out
 }
