@@ -117,7 +117,7 @@ export function commitStatements(d1: D1Database, group: CommitRows[]): D1Prepare
       d1
         .prepare(
           `DELETE FROM repo_block WHERE did = ?1 AND cid IN (SELECT value FROM json_each(?2))
-           AND cid NOT IN (SELECT cid FROM record WHERE did = ?1)`,
+           AND NOT EXISTS (SELECT 1 FROM record r WHERE r.did = ?1 AND r.cid = repo_block.cid)`,
         )
         .bind(did, JSON.stringify(removed)),
     )

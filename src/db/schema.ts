@@ -48,7 +48,8 @@ export const record = sqliteTable(
     repoRev: text('repo_rev').notNull(),
     indexedAt: integer('indexed_at').notNull(),
   },
-  (t) => [index('record_collection_idx').on(t.did, t.collection, t.rkey)],
+  // record_cid_idx: a commit keeps a block some record still points at (two records may share content).
+  (t) => [index('record_collection_idx').on(t.did, t.collection, t.rkey), index('record_cid_idx').on(t.did, t.cid)],
 )
 
 /** The firehose log: each row is one complete, encoded subscribeRepos frame. */

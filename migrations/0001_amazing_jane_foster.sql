@@ -1,0 +1,1 @@
+CREATE INDEX `record_cid_idx` ON `record` (`did`,`cid`);
