@@ -1,19 +1,7 @@
-import type { Config } from '../env'
-import type { Db } from './client'
-import { getAccount } from './accounts'
-import { InvalidRequestError } from '../xrpc/errors'
-
 export interface StoredRecord {
   uri: string
   cid: string
   content: Uint8Array
-}
-
-/** A read's `repo` (DID or handle) → our account DID, or RepoNotFound. */
-export async function resolveRepo(db: Db, config: Config, repo: string): Promise<string> {
-  if (repo === config.did) return repo
-  if (repo.toLowerCase() === (await getAccount(db, config)).handle) return config.did
-  throw new InvalidRequestError(`Could not find repo: ${repo}`, 'RepoNotFound')
 }
 
 export async function getRecord(d1: D1Database, uri: string): Promise<StoredRecord | null> {

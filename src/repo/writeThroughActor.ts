@@ -1,9 +1,7 @@
 import type { AccountActor } from '../../actors/account-actor'
 import type { ApplyWritesOutcome, ApplyWritesRequest } from '../../actors/commitTypes'
 import type { Config, Env } from '../env'
-import { getAccount } from '../db/accounts'
-import type { Db } from '../db/client'
-import { InvalidRequestError, XrpcError } from '../xrpc/errors'
+import { XrpcError } from '../xrpc/errors'
 
 /** Hands validated writes to the account's actor; its refusals become XRPC errors here. */
 export async function writeThroughActor(env: Env, config: Config, request: ApplyWritesRequest) {
@@ -15,11 +13,4 @@ export async function writeThroughActor(env: Env, config: Config, request: Apply
 /** The account's actor, addressed by name so partyserver knows it (`this.name`) without an extra RPC. */
 export function actorFor(env: Env, config: Config): DurableObjectStub<AccountActor> {
   return env.ACCOUNT.get(env.ACCOUNT.idFromName(config.did))
-}
-
-/** The `repo` parameter must name this PDS's account, by DID or handle. */
-export async function assertOwnRepo(db: Db, config: Config, repo: unknown): Promise<void> {
-  if (repo === config.did) return
-  if (typeof repo === 'string' && repo.toLowerCase() === (await getAccount(db, config)).handle) return
-  throw new InvalidRequestError(`Could not find repo: ${String(repo)}`)
 }

@@ -1,5 +1,6 @@
 import { MAX_WRITES_PER_COMMIT, prepareCreateOrUpdate, prepareDelete, type PreparedWrite } from '../../repo/prepareWrites'
-import { assertOwnRepo, writeThroughActor } from '../../repo/writeThroughActor'
+import { writeThroughActor } from '../../repo/writeThroughActor'
+import { assertOwnRepo } from '../repoParam'
 import { InvalidRequestError } from '../errors'
 import { procedure } from '../method'
 

@@ -1,7 +1,8 @@
 import { getAccount } from '../../db/accounts'
-import { listCollections, resolveRepo } from '../../db/records'
+import { listCollections } from '../../db/records'
 import { buildDidDocument } from '../../identity/didDocument'
 import { query } from '../method'
+import { resolveRepo } from '../repoParam'
 
 export default query('com.atproto.repo.describeRepo', {}, async ({ env, config, db, params }) => {
   const did = await resolveRepo(db, config, params.repo)

@@ -1,7 +1,8 @@
-import { getRecord, resolveRepo } from '../../db/records'
+import { getRecord } from '../../db/records'
 import { recordToJson } from '../../repo/recordJson'
 import { InvalidRequestError } from '../errors'
 import { query } from '../method'
+import { resolveRepo } from '../repoParam'
 
 export default query('com.atproto.repo.getRecord', {}, async ({ env, config, db, params }) => {
   const did = await resolveRepo(db, config, params.repo)

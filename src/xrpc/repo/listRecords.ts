@@ -1,6 +1,7 @@
-import { listRecords, resolveRepo } from '../../db/records'
+import { listRecords } from '../../db/records'
 import { recordToJson } from '../../repo/recordJson'
 import { query } from '../method'
+import { resolveRepo } from '../repoParam'
 
 export default query('com.atproto.repo.listRecords', {}, async ({ env, config, db, params }) => {
   const did = await resolveRepo(db, config, params.repo)

@@ -1,5 +1,6 @@
 import { prepareCreateOrUpdate } from '../../repo/prepareWrites'
-import { assertOwnRepo, writeThroughActor } from '../../repo/writeThroughActor'
+import { writeThroughActor } from '../../repo/writeThroughActor'
+import { assertOwnRepo } from '../repoParam'
 import { procedure } from '../method'
 
 interface Input {

@@ -1,7 +1,7 @@
 import { getAccount } from '../../db/accounts'
-import { resolveRepo } from '../../db/records'
 import { readHead } from '../../repo/head'
 import { query } from '../method'
+import { resolveRepo } from '../repoParam'
 
 export default query('com.atproto.sync.getRepoStatus', {}, async ({ env, config, db, params }) => {
   const did = await resolveRepo(db, config, params.did)

@@ -1,0 +1,20 @@
+import type { Config } from '../env'
+import { getAccount } from '../db/accounts'
+import type { Db } from '../db/client'
+import { InvalidRequestError } from './errors'
+
+/** The `repo`/`did` parameter of this PDS's methods names its one account, by DID or handle. */
+
+/** Reads: our account DID, or RepoNotFound. */
+export async function resolveRepo(db: Db, config: Config, repo: string): Promise<string> {
+  if (repo === config.did) return repo
+  if (repo.toLowerCase() === (await getAccount(db, config)).handle) return config.did
+  throw new InvalidRequestError(`Could not find repo: ${repo}`, 'RepoNotFound')
+}
+
+/** Writes: the repo must be the account itself. */
+export async function assertOwnRepo(db: Db, config: Config, repo: unknown): Promise<void> {
+  if (repo === config.did) return
+  if (typeof repo === 'string' && repo.toLowerCase() === (await getAccount(db, config)).handle) return
+  throw new InvalidRequestError(`Could not find repo: ${String(repo)}`)
+}
