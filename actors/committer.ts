@@ -2,6 +2,8 @@ import { Repo, WriteOpAction, type CommitData, type RecordWriteOp } from '@atpro
 import { cborToLex, cborToLexRecord, cidForRecord } from '@atproto/repo'
 import { parseCid, type Cid } from '@atproto/lex-data'
 import type { Secp256k1Keypair } from '@atproto/crypto'
+import { findBlobs } from '../src/db/blobs'
+import { getDb } from '../src/db/client'
 import { commitStatements, eventStatements, type CommitRows } from '../src/db/commitWrites'
 import { encodeMessageFrame } from '../src/firehose/frames'
 import { BlockCache, D1Blockstore } from '../src/repo/blockstore'
@@ -322,17 +324,13 @@ export class Committer {
   /** Every referenced blob must have been uploaded, with the size and type the record claims. */
   async #checkBlobs(uses: BlobUse[]): Promise<void> {
     if (uses.length === 0) return
-    const cids = [...new Set(uses.map((u) => u.cid))]
-    const { results } = await this.d1
-      .prepare(`SELECT cid, mime_type, size FROM blob WHERE did = ?1 AND cid IN (SELECT value FROM json_each(?2))`)
-      .bind(this.did, JSON.stringify(cids))
-      .all<{ cid: string; mime_type: string; size: number }>()
-    const found = new Map(results.map((r) => [r.cid, r]))
+    const found = await findBlobs(getDb(this.d1), this.did, uses.map((u) => u.cid))
     for (const use of uses) {
       const blob = found.get(use.cid)
       if (!blob) throw new Refusal('BlobNotFound', `Could not find blob: ${use.cid}`)
       if (blob.size !== use.size) throw new Refusal('InvalidRequest', `Blob ${use.cid} is ${blob.size} bytes, the record says ${use.size}`)
-      if (blob.mime_type !== use.mimeType) throw new Refusal('InvalidRequest', `Blob ${use.cid} is ${blob.mime_type}, the record says ${use.mimeType}`)
+      if (blob.mimeType !== use.mimeType) throw new Refusal('InvalidRequest', `Blob ${use.cid} is ${blob.mimeType}, the record says ${use.mimeType}`)
     }
   }
+
 }
