@@ -4,9 +4,14 @@ import { log } from '../src/lib/log'
 import type { CommittedEvent } from './committer'
 import type { Head } from './head'
 
-/** Kept in the socket attachment, so it survives hibernation. */
+/**
+ * Kept in the socket attachment, so it survives hibernation and restarts:
+ * a replay cut short by an eviction resumes from `cursor` (the last seq it
+ * sent) instead of leaving the socket waiting forever.
+ */
 export interface SubscriberState {
   live: boolean
+  cursor?: number
 }
 
 const PAGE_SIZE = 500
@@ -29,7 +34,8 @@ export class Firehose {
    * every send is checked against it: nothing goes out twice.
    */
   #lastSent = new Map<string, number>()
-  #replays = 0
+  /** Sockets this instance is replaying to. */
+  #replaying = new Set<string>()
   /** A prune in flight: a replay starting now waits for it, so it never reads across a half-done delete. */
   #pruning: Promise<number> | null = null
 
@@ -52,14 +58,18 @@ export class Firehose {
     if (!/^\d+$/.test(cursorParam)) return this.#fail(conn, 'InvalidRequest', 'cursor must be a non-negative integer')
     const cursor = Number(cursorParam)
     if (cursor > this.#lastSeq) return this.#fail(conn, 'FutureCursor', 'Cursor in the future.')
-    conn.setState({ live: false })
-    this.#replays++
-    void this.#replay(conn, cursor)
+    conn.setState({ live: false, cursor })
+    this.#startReplay(conn, cursor)
+  }
+
+  #startReplay(conn: Connection<SubscriberState>, from: number): void {
+    this.#replaying.add(conn.id)
+    void this.#replay(conn, from)
       .catch((err) => {
         log('error', 'firehose replay failed', { connection: conn.id, error: err instanceof Error ? err.message : String(err) })
         this.#fail(conn, 'InternalServerError', 'replay failed')
       })
-      .finally(() => this.#replays--)
+      .finally(() => this.#replaying.delete(conn.id))
   }
 
   async #replay(conn: Connection<SubscriberState>, from: number): Promise<void> {
@@ -83,11 +93,14 @@ export class Firehose {
         cursor = row.seq
         if (this.#tooSlow(conn)) return
       }
-      if (results.length === PAGE_SIZE) continue
+      if (results.length === PAGE_SIZE) {
+        conn.setState({ live: false, cursor })
+        continue
+      }
       // Everything broadcast so far is in D1; if we have it all, go live now (no await before the flip).
       if (cursor >= this.#lastSeq) {
         this.#lastSent.set(conn.id, cursor)
-        conn.setState({ live: true })
+        conn.setState({ live: true, cursor })
         return
       }
     }
@@ -97,7 +110,12 @@ export class Firehose {
     if (events.length === 0) return
     this.#lastSeq = Math.max(this.#lastSeq, events.at(-1)!.seq)
     for (const conn of this.connections()) {
-      if (!conn.state?.live || conn.readyState !== WebSocket.OPEN) continue
+      if (conn.readyState !== WebSocket.OPEN) continue
+      if (!conn.state?.live) {
+        // A replay that an eviction cut short: pick it up where it stopped.
+        if (!this.#replaying.has(conn.id) && conn.state?.cursor !== undefined) this.#startReplay(conn, conn.state.cursor)
+        continue
+      }
       const lastSent = this.#lastSent.get(conn.id) ?? 0
       for (const event of events) {
         if (event.seq <= lastSent) continue
@@ -118,7 +136,7 @@ export class Firehose {
    * sequence resumes after a restart: loadHead reads MAX(seq)).
    */
   async prune(now = Date.now()): Promise<number> {
-    if (this.#replays > 0 || this.#pruning) return 0
+    if (this.#replaying.size > 0 || this.#pruning) return 0
     this.#pruning = this.d1
       .prepare('DELETE FROM repo_event WHERE sequenced_at < ? AND seq < (SELECT MAX(seq) FROM repo_event)')
       .bind(now - this.retentionMs)
@@ -134,7 +152,7 @@ export class Firehose {
   }
 
   get replaying(): number {
-    return this.#replays
+    return this.#replaying.size
   }
 
   /**

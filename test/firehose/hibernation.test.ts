@@ -48,4 +48,33 @@ describe('subscribers across hibernation', () => {
     expect(verifier.verified).toBe(5)
     for (const sub of [live, replayed, fromMiddle]) sub.close()
   })
+
+  it('a replay an eviction cut short resumes from the cursor kept in the socket, with nothing missed or repeated', async () => {
+    const token = (await loggedInAgent()).session!.accessJwt
+    const commit = async () => expect((await xrpc('com.atproto.repo.createRecord', { token, body: { repo: TEST_DID, collection: COLLECTION, record: { at: Date.now() } } })).status).toBe(200)
+    for (let i = 0; i < 4; i++) await commit()
+    const head = (await xrpc('com.atproto.sync.getLatestCommit', { params: { did: TEST_DID } })).json
+    const lastSeq = (await env.DB.prepare('SELECT MAX(seq) AS seq FROM repo_event').first<{ seq: number }>())!.seq
+    expect(head.rev).toBeTruthy()
+
+    // Caught up and live; then put the socket in the state an evicted replay leaves behind:
+    // not live, last sent seq 5, and no replay running in the (new) instance.
+    const sub = await FirehoseClient.connect(lastSeq)
+    await evictDurableObject(await actor())
+    await runInDurableObject(await actor(), (instance: AccountActor) => {
+      for (const conn of instance.getConnections<{ live: boolean; cursor?: number }>()) conn.setState({ live: false, cursor: 5 })
+    })
+    await commit() // its broadcast finds the stalled socket and resumes the replay from 5
+
+    await sub.until((f) => f.at(-1)?.body.seq === lastSeq + 1)
+    expect(sub.seqs()).toEqual(Array.from({ length: lastSeq + 1 - 5 }, (_, i) => 6 + i))
+    const verifier = new CommitVerifier(await didKeyFromDidDoc())
+    for (const f of sub.frames.filter((x) => x.header.t === '#commit')) {
+      verifier.lastRev = null // the stream starts mid-chain
+      verifier.lastData = null
+      await verifier.verify(f.body)
+    }
+    sub.close()
+  })
 })
+
