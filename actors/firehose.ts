@@ -100,7 +100,7 @@ export class Firehose {
       // Everything broadcast so far is in D1; if we have it all, go live now (no await before the flip).
       if (cursor >= this.#lastSeq) {
         this.#lastSent.set(conn.id, cursor)
-        conn.setState({ live: true, cursor })
+        conn.setState({ live: true })
         return
       }
     }
