@@ -3,10 +3,10 @@
  *
  * The group is folded into its net effect first (a block added by one commit
  * and dropped by the next is never written; a record created then deleted is
- * only deleted), and rows travel as JSON parameters (json_each). So a group
- * costs a handful of statements however many commits, blocks or records it
- * holds: D1's per-invocation query limit and 100-parameter limit never bite,
- * and the batch stays one round trip.
+ * only deleted). Bytes go in as bound BLOB parameters, many rows per
+ * statement; small rows travel as JSON parameters (json_each). So a group
+ * costs a handful of statements however many commits it holds, and D1's
+ * 100-parameter and per-invocation query limits are never approached.
  */
 
 export interface CommitRows {
@@ -31,15 +31,11 @@ export interface EventRow {
   time: number
 }
 
-/** JSON parameters stay well under D1's 2 MB value limit (hex doubles bytes). */
+/** JSON parameters and rows of bytes per statement stay well under D1's 2 MB value limit. */
 const MAX_PARAM_CHARS = 512 * 1024
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
-const hex = (bytes: Uint8Array) => {
-  let out = ''
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!]
-  return out
-}
+/** D1 binds at most 100 parameters per statement. */
+const MAX_PARAMS = 100
 
 type RecordRow = CommitRows['upserts'][number] & { rev: string; blobs: string[] }
 
@@ -59,22 +55,20 @@ export function commitStatements(d1: D1Database, group: CommitRows[]): D1Prepare
     for (const u of c.upserts) records.set(u.uri, { ...u, rev: c.rev, blobs: [] })
     for (const ref of c.blobRefs) records.get(ref.uri)?.blobs.push(ref.blobCid)
   }
-  const added = [...blocks].flatMap(([cid, b]) => (b ? [[cid, b.bytes.byteLength, hex(b.bytes), b.rev] as const] : []))
+  const added = [...blocks].flatMap(([cid, b]) => (b ? [{ cid, ...b }] : []))
   const removed = [...blocks].flatMap(([cid, b]) => (b ? [] : [cid]))
   const upserts = [...records.values()].filter((r): r is RecordRow => r !== null)
   const deletes = [...records].flatMap(([uri, r]) => (r ? [] : [uri]))
 
   const stmts: D1PreparedStatement[] = []
-  for (const rows of chunks(added, (r) => r[2].length)) {
+  for (const rows of chunks(added, (b) => b.bytes.byteLength, Math.floor((MAX_PARAMS - 1) / 3))) {
     stmts.push(
       d1
         .prepare(
-          `INSERT INTO repo_block (did, cid, repo_rev, size, content)
-           SELECT ?1, json_extract(value, '$[0]'), json_extract(value, '$[3]'), json_extract(value, '$[1]'), unhex(json_extract(value, '$[2]'))
-           FROM json_each(?2) WHERE true
+          `INSERT INTO repo_block (did, cid, repo_rev, content, size) VALUES ${rows.map((_, i) => `(?1, ?${i * 3 + 2}, ?${i * 3 + 3}, ?${i * 3 + 4}, length(?${i * 3 + 4}))`).join(', ')}
            ON CONFLICT (did, cid) DO UPDATE SET repo_rev = excluded.repo_rev`,
         )
-        .bind(did, JSON.stringify(rows)),
+        .bind(did, ...rows.flatMap((b) => [b.cid, b.rev, b.bytes])),
     )
   }
   if (deletes.length > 0) {
@@ -136,28 +130,23 @@ export function commitStatements(d1: D1Database, group: CommitRows[]): D1Prepare
 
 /** seq is the primary key: a second writer minting the same seq fails the whole batch. */
 export function eventStatements(d1: D1Database, did: string, events: EventRow[]): D1PreparedStatement[] {
-  return chunks(
-    events.map((e) => [e.seq, e.type, hex(e.frame), e.time] as const),
-    (e) => e[2].length,
-  ).map((rows) =>
+  return chunks(events, (e) => e.frame.byteLength, Math.floor((MAX_PARAMS - 1) / 4)).map((rows) =>
     d1
       .prepare(
-        `INSERT INTO repo_event (seq, did, type, frame, sequenced_at)
-         SELECT json_extract(value, '$[0]'), ?1, json_extract(value, '$[1]'), unhex(json_extract(value, '$[2]')), json_extract(value, '$[3]')
-         FROM json_each(?2)`,
+        `INSERT INTO repo_event (did, seq, type, frame, sequenced_at) VALUES ${rows.map((_, i) => `(?1, ?${i * 4 + 2}, ?${i * 4 + 3}, ?${i * 4 + 4}, ?${i * 4 + 5})`).join(', ')}`,
       )
-      .bind(did, JSON.stringify(rows)),
+      .bind(did, ...rows.flatMap((e) => [e.seq, e.type, e.frame, e.time])),
   )
 }
 
-/** Splits rows so that each statement's JSON parameter stays under MAX_PARAM_CHARS. */
-function chunks<T>(rows: T[], size: (row: T) => number): T[][] {
+/** Splits rows so that no statement carries more than MAX_PARAM_CHARS of data or `maxRows` rows. */
+function chunks<T>(rows: T[], size: (row: T) => number, maxRows = Infinity): T[][] {
   const out: T[][] = []
   let current: T[] = []
   let chars = 0
   for (const row of rows) {
     const n = size(row) + 32
-    if (current.length > 0 && chars + n > MAX_PARAM_CHARS) {
+    if (current.length > 0 && (chars + n > MAX_PARAM_CHARS || current.length >= maxRows)) {
       out.push(current)
       current = []
       chars = 0
