@@ -90,4 +90,29 @@ describe('sync exports verify with @atproto/repo', () => {
     const desc = (await agent.com.atproto.repo.describeRepo({ repo: 'alice.test' })).data
     expect(desc).toMatchObject({ did: TEST_DID, handle: 'alice.test', handleIsCorrect: true, collections: ['app.bsky.actor.profile', 'app.bsky.feed.post'] })
   })
+
+  it('a getRepo stream that a commit overtakes fails instead of ending as an incomplete CAR', async () => {
+    const agent = await loggedInAgent()
+    // Enough blocks for several 500-row pages.
+    for (let k = 0; k < 4; k++) {
+      await agent.com.atproto.repo.applyWrites({
+        repo: TEST_DID,
+        writes: Array.from({ length: 150 }, (_, i) => ({ $type: 'com.atproto.repo.applyWrites#create', collection: 'com.example.bulk', rkey: `k${k}r${i}`, value: { i } })),
+      })
+    }
+    const res = await worker.fetch(xrpcUrl('com.atproto.sync.getRepo', { did: TEST_DID }))
+    expect(res.status).toBe(200)
+    const reader = res.body!.getReader()
+    await reader.read() // the export has started from the old head
+    await agent.com.atproto.repo.deleteRecord({ repo: TEST_DID, collection: 'com.example.bulk', rkey: 'k0r0' })
+    await expect(
+      (async () => {
+        for (;;) if ((await reader.read()).done) return
+      })(),
+    ).rejects.toThrow()
+    // A fresh export afterwards is complete and verifies.
+    const verified = await verifyRepoCar(await car('com.atproto.sync.getRepo', { did: TEST_DID }), TEST_DID, await didKeyFromDidDoc())
+    expect(verified.creates.some((c) => c.rkey === 'k0r0')).toBe(false)
+  })
 })
+
