@@ -165,14 +165,15 @@ export class Committer {
   async #commitGroup(group: Queued[]): Promise<void> {
     const started = Date.now()
     let head: Head
+    let keypair: Secp256k1Keypair
     try {
       head = await this.head()
+      keypair = await this.keypair()
     } catch (err) {
       for (const q of group) q.reject(err)
       return
     }
     const storage = new D1Blockstore(this.d1, this.did, this.#cache)
-    const keypair = await this.keypair()
     const commits: CommitRows[] = []
     const settled: Settled[] = []
     const events: CommittedEvent[] = []
