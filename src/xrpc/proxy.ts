@@ -32,12 +32,12 @@ interface Target {
  * else `app.bsky.*` to the AppView and `chat.bsky.*` to the chat service,
  * with a fresh service token for the signed-in account.
  */
-export async function proxyRequest(req: Request, nsid: string, opts: CallOptions): Promise<Response> {
+export async function proxyRequest(req: Request, nsid: string, opts: CallOptions, fallback?: 'appview'): Promise<Response> {
   const { config } = opts
   // The NSID becomes part of the upstream path: nothing but a well-formed one may get there.
   if (!isValidNsid(nsid)) throw new InvalidRequestError('invalid xrpc path')
   const proxyTo = req.headers.get('atproto-proxy')
-  const defaultTarget = defaultService(nsid, config)
+  const defaultTarget = fallback === 'appview' ? { ...config.appView, fromHeader: false } : defaultService(nsid, config)
   if (!proxyTo && !defaultTarget) throw new MethodNotImplementedError(nsid)
 
   if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') {
@@ -51,7 +51,7 @@ export async function proxyRequest(req: Request, nsid: string, opts: CallOptions
   if (isProtectedMethod(nsid)) throw new InvalidRequestError('Bad token method', 'InvalidToken')
 
   // Signed-out clients may read the public AppView through us; anything else needs a session.
-  const anonymous = !bearerToken(req) && !proxyTo && nsid.startsWith('app.bsky.')
+  const anonymous = !bearerToken(req) && !proxyTo && (nsid.startsWith('app.bsky.') || fallback === 'appview')
   let auth: AuthContext | null = null
   if (!anonymous) {
     auth = (await authenticate(req, config, 'access'))!

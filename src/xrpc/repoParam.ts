@@ -5,11 +5,18 @@ import { InvalidRequestError } from './errors'
 
 /** The `repo`/`did` parameter of this PDS's methods names its one account, by DID or handle. */
 
-/** Reads: our account DID, or RepoNotFound. */
-export async function resolveRepo(db: Db, config: Config, repo: string): Promise<string> {
+/** Our account DID when `repo` names it, else null. */
+export async function ownRepo(db: Db, config: Config, repo: string): Promise<string | null> {
   if (repo === config.did) return repo
   if (repo.toLowerCase() === (await getAccount(db, config)).handle) return config.did
-  throw new InvalidRequestError(`Could not find repo: ${repo}`, 'RepoNotFound')
+  return null
+}
+
+/** Reads: our account DID, or RepoNotFound. */
+export async function resolveRepo(db: Db, config: Config, repo: string): Promise<string> {
+  const did = await ownRepo(db, config, repo)
+  if (!did) throw new InvalidRequestError(`Could not find repo: ${repo}`, 'RepoNotFound')
+  return did
 }
 
 /** Writes: the repo must be the account itself. */

@@ -2,10 +2,13 @@ import { getRecord } from '../../db/records'
 import { recordToJson } from '../../repo/recordJson'
 import { InvalidRequestError } from '../errors'
 import { query } from '../method'
-import { resolveRepo } from '../repoParam'
+import { proxyRequest } from '../proxy'
+import { ownRepo } from '../repoParam'
 
-export default query('com.atproto.repo.getRecord', {}, async ({ env, config, db, params }) => {
-  const did = await resolveRepo(db, config, params.repo)
+/** A record of ours from D1; a record of any other repo from the AppView, as the reference PDS does. */
+export default query('com.atproto.repo.getRecord', {}, async ({ env, config, db, params, req, requestId, waitUntil }) => {
+  const did = await ownRepo(db, config, params.repo)
+  if (!did) return proxyRequest(req, 'com.atproto.repo.getRecord', { env, config, requestId, waitUntil }, 'appview')
   const uri = `at://${did}/${params.collection}/${params.rkey}`
   const record = await getRecord(env.DB, uri)
   if (!record || (params.cid !== undefined && params.cid !== record.cid)) {
