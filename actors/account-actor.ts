@@ -6,7 +6,8 @@ import { getSigningKey } from '../src/identity/signingKey'
 import { errorFields, log } from '../src/lib/log'
 import { handleChange, statusChange } from './accountEvents'
 import type { ApplyWritesOutcome, ApplyWritesRequest } from './commitTypes'
-import { Committer, type CommittedEvent } from './committer'
+import { Committer, Refusal, type CommittedEvent } from './committer'
+import { repoImport, type ImportRequest } from './importRepo'
 import { Firehose, type SubscriberState } from './firehose'
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000
@@ -77,6 +78,20 @@ export class AccountActor extends Server<Env> {
   /** Deactivates or reactivates the account: writes stop or resume, and relays hear of it (#account, #sync). */
   async setActive(active: boolean): Promise<{ seq: number }> {
     return { seq: await this.#getCommitter().emitEvent(statusChange(this.env.DB, this.#config.did, active)) }
+  }
+
+  /** Switches the repo to an imported one whose blocks the Worker has staged (see src/db/importWrites.ts). */
+  async importRepo(request: ImportRequest): Promise<ApplyWritesOutcome> {
+    const config = this.#config
+    const committer = this.#getCommitter()
+    try {
+      await committer.emitEvent(repoImport(this.env.DB, config.did, await getSigningKey(config.signingKeyHex), request))
+    } catch (err) {
+      if (err instanceof Refusal) return { ok: false, status: err.status, error: err.error, message: err.message }
+      throw err
+    }
+    const head = await committer.head()
+    return { ok: true, commit: { cid: head.cid, rev: head.rev }, results: [] }
   }
 
   /** The committed head, creating the repo on first use. */

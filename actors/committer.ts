@@ -18,7 +18,8 @@ const MAX_GROUP = 64
 /** …and about this many bytes of blocks and frames. */
 const MAX_GROUP_BYTES = 4 * 1024 * 1024
 
-class Refusal extends Error {
+/** An expected refusal: it changes nothing and reaches the client as an XRPC error. */
+export class Refusal extends Error {
   constructor(
     readonly error: string,
     message: string,
@@ -39,7 +40,7 @@ interface Queued {
  * in queue order with commits, and land in D1 with their statements in one batch.
  */
 export interface EventJob {
-  build(firstSeq: number, head: Head): Promise<{ statements: D1PreparedStatement[]; events: CommitRows['event'][]; active?: boolean }>
+  build(firstSeq: number, head: Head): Promise<{ statements: D1PreparedStatement[]; events: CommitRows['event'][]; active?: boolean; moves?: Pick<Head, 'cid' | 'rev' | 'dataCid'> }>
   resolve(lastSeq: number): void
   reject(err: unknown): void
 }
@@ -146,7 +147,7 @@ export class Committer {
   async #commitEvent(job: EventJob): Promise<void> {
     try {
       const head = await this.head()
-      const { statements, events, active } = await job.build(head.seq + 1, head)
+      const { statements, events, active, moves } = await job.build(head.seq + 1, head)
       try {
         await this.d1.batch([...statements, ...eventStatements(this.d1, this.did, events)])
       } catch (err) {
@@ -154,7 +155,7 @@ export class Committer {
         throw err
       }
       const last = events.at(-1)?.seq ?? head.seq
-      this.#head = { ...head, seq: last, active: active ?? head.active }
+      this.#head = { ...head, ...moves, seq: last, active: active ?? head.active }
       job.resolve(last)
       this.#emit(events.map((e) => ({ seq: e.seq, frame: e.frame })))
     } catch (err) {

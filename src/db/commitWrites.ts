@@ -43,7 +43,6 @@ export function commitStatements(d1: D1Database, group: CommitRows[]): D1Prepare
   if (group.length === 0) return []
   const did = group[0]!.did
   const last = group.at(-1)!
-  const now = Date.now()
 
   // Net effect of the group, commit by commit in order.
   const blocks = new Map<string, { rev: string; bytes: Uint8Array } | null>()
@@ -61,31 +60,11 @@ export function commitStatements(d1: D1Database, group: CommitRows[]): D1Prepare
   const deletes = [...records].flatMap(([uri, r]) => (r ? [] : [uri]))
 
   const stmts: D1PreparedStatement[] = []
-  for (const rows of chunks(added, (b) => b.bytes.byteLength, Math.floor((MAX_PARAMS - 1) / 3))) {
-    stmts.push(
-      d1
-        .prepare(
-          `INSERT INTO repo_block (did, cid, repo_rev, content, size) VALUES ${rows.map((_, i) => `(?1, ?${i * 3 + 2}, ?${i * 3 + 3}, ?${i * 3 + 4}, length(?${i * 3 + 4}))`).join(', ')}
-           ON CONFLICT (did, cid) DO UPDATE SET repo_rev = excluded.repo_rev`,
-        )
-        .bind(did, ...rows.flatMap((b) => [b.cid, b.rev, b.bytes])),
-    )
-  }
+  stmts.push(...blockInserts(d1, did, added))
   if (deletes.length > 0) {
     stmts.push(d1.prepare('DELETE FROM record WHERE uri IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(deletes)))
   }
-  for (const rows of chunks(upserts, (r) => r.uri.length + 120)) {
-    stmts.push(
-      d1
-        .prepare(
-          `INSERT INTO record (uri, did, collection, rkey, cid, repo_rev, indexed_at)
-           SELECT json_extract(value, '$.uri'), ?1, json_extract(value, '$.collection'), json_extract(value, '$.rkey'), json_extract(value, '$.cid'), json_extract(value, '$.rev'), ?2
-           FROM json_each(?3) WHERE true
-           ON CONFLICT (uri) DO UPDATE SET cid = excluded.cid, repo_rev = excluded.repo_rev, indexed_at = excluded.indexed_at`,
-        )
-        .bind(did, now, JSON.stringify(rows.map(({ blobs: _, ...r }) => r))),
-    )
-  }
+  stmts.push(...recordInserts(d1, did, upserts.map(({ blobs: _, ...r }) => r)))
   if (records.size > 0) {
     // An update or delete drops the record's old blob references; the final writes add theirs below.
     stmts.push(d1.prepare('DELETE FROM record_blob WHERE record_uri IN (SELECT value FROM json_each(?1))').bind(JSON.stringify([...records.keys()])))
@@ -116,16 +95,50 @@ export function commitStatements(d1: D1Database, group: CommitRows[]): D1Prepare
         .bind(did, JSON.stringify(removed)),
     )
   }
-  stmts.push(
-    d1
-      .prepare(
-        `INSERT INTO repo_root (did, cid, rev, data_cid, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (did) DO UPDATE SET cid = excluded.cid, rev = excluded.rev, data_cid = excluded.data_cid, indexed_at = excluded.indexed_at`,
-      )
-      .bind(did, last.cid, last.rev, last.dataCid, now),
-  )
+  stmts.push(rootUpsert(d1, did, last))
   stmts.push(...eventStatements(d1, did, group.map((c) => c.event)))
   return stmts
+}
+
+/** Moves the head. */
+export function rootUpsert(d1: D1Database, did: string, head: { cid: string; rev: string; dataCid: string }): D1PreparedStatement {
+  return d1
+    .prepare(
+      `INSERT INTO repo_root (did, cid, rev, data_cid, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5)
+       ON CONFLICT (did) DO UPDATE SET cid = excluded.cid, rev = excluded.rev, data_cid = excluded.data_cid, indexed_at = excluded.indexed_at`,
+    )
+    .bind(did, head.cid, head.rev, head.dataCid, Date.now())
+}
+
+/**
+ * Inserts blocks, many rows per statement with the bytes bound as BLOBs. A
+ * block already stored takes the new rev, unless `keepExisting` (import staging).
+ */
+export function blockInserts(d1: D1Database, did: string, blocks: { cid: string; rev: string; bytes: Uint8Array }[], keepExisting = false): D1PreparedStatement[] {
+  const onConflict = keepExisting ? 'DO NOTHING' : 'DO UPDATE SET repo_rev = excluded.repo_rev'
+  return chunks(blocks, (b) => b.bytes.byteLength, Math.floor((MAX_PARAMS - 1) / 3)).map((rows) =>
+    d1
+      .prepare(
+        `INSERT INTO repo_block (did, cid, repo_rev, content, size) VALUES ${rows.map((_, i) => `(?1, ?${i * 3 + 2}, ?${i * 3 + 3}, ?${i * 3 + 4}, length(?${i * 3 + 4}))`).join(', ')}
+         ON CONFLICT (did, cid) ${onConflict}`,
+      )
+      .bind(did, ...rows.flatMap((b) => [b.cid, b.rev, b.bytes])),
+  )
+}
+
+/** Record index rows, as JSON parameters. */
+export function recordInserts(d1: D1Database, did: string, rows: { uri: string; collection: string; rkey: string; cid: string; rev: string }[]): D1PreparedStatement[] {
+  const now = Date.now()
+  return chunks(rows, (r) => r.uri.length + 120).map((chunk) =>
+    d1
+      .prepare(
+        `INSERT INTO record (uri, did, collection, rkey, cid, repo_rev, indexed_at)
+         SELECT json_extract(value, '$.uri'), ?1, json_extract(value, '$.collection'), json_extract(value, '$.rkey'), json_extract(value, '$.cid'), json_extract(value, '$.rev'), ?2
+         FROM json_each(?3) WHERE true
+         ON CONFLICT (uri) DO UPDATE SET cid = excluded.cid, repo_rev = excluded.repo_rev, indexed_at = excluded.indexed_at`,
+      )
+      .bind(did, now, JSON.stringify(chunk)),
+  )
 }
 
 /** seq is the primary key: a second writer minting the same seq fails the whole batch. */
@@ -140,7 +153,7 @@ export function eventStatements(d1: D1Database, did: string, events: EventRow[])
 }
 
 /** Splits rows so that no statement carries more than MAX_PARAM_CHARS of data or `maxRows` rows. */
-function chunks<T>(rows: T[], size: (row: T) => number, maxRows = Infinity): T[][] {
+export function chunks<T>(rows: T[], size: (row: T) => number, maxRows = Infinity): T[][] {
   const out: T[][] = []
   let current: T[] = []
   let chars = 0

@@ -9,6 +9,7 @@ import createRecord from './repo/createRecord'
 import deleteRecord from './repo/deleteRecord'
 import describeRepo from './repo/describeRepo'
 import getRecord from './repo/getRecord'
+import importRepo from './repo/importRepo'
 import listMissingBlobs from './repo/listMissingBlobs'
 import listRecords from './repo/listRecords'
 import putRecord from './repo/putRecord'
@@ -49,6 +50,7 @@ export const methods: XrpcMethod[] = [
   deleteRecord,
   describeRepo,
   getRecord,
+  importRepo,
   listMissingBlobs,
   listRecords,
   putRecord,

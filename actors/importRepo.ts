@@ -1,0 +1,39 @@
+import type { Secp256k1Keypair } from '@atproto/crypto'
+import { TID } from '@atproto/common-web'
+import { cidForLex, encode } from '@atproto/lex-cbor'
+import { parseCid } from '@atproto/lex-data'
+import { signCommit } from '@atproto/repo'
+import { importSwitchStatements, type ImportSwitch } from '../src/db/importWrites'
+import { encodeMessageFrame } from '../src/firehose/frames'
+import { carBytes } from '../src/repo/car'
+import { Refusal, type EventJob } from './committer'
+
+/** What the Worker hands over once the imported blocks are staged (plain data). */
+export interface ImportRequest extends Omit<ImportSwitch, 'commit'> {
+  /** The rev of the imported commit: ours must come after it and after our own. */
+  importedRev: string
+}
+
+/**
+ * Replaces the repo with an imported one (account migration). The imported
+ * MST is kept as it is; the commit over it is signed anew with this PDS's key
+ * and a rev after both histories, so the repo verifies against our DID
+ * document. Relays learn of it with #sync. Only while the account is
+ * deactivated, as in the migration flow: no write can interleave.
+ */
+export function repoImport(d1: D1Database, did: string, keypair: Secp256k1Keypair, req: ImportRequest): EventJob['build'] {
+  return async (seq, head) => {
+    if (head.active) throw new Refusal('InvalidRequest', 'Deactivate the account before importing a repo (com.atproto.server.deactivateAccount)')
+    const rev = TID.nextStr(head.rev > req.importedRev ? head.rev : req.importedRev)
+    const commit = await signCommit({ did, version: 3, data: parseCid(req.dataCid), rev, prev: null }, keypair)
+    const bytes = encode(commit as never)
+    const cid = (await cidForLex(commit as never)).toString()
+    const now = Date.now()
+    const blocks = carBytes(cid, [{ cid, bytes }])
+    return {
+      statements: importSwitchStatements(d1, did, { ...req, commit: { cid, rev, bytes } }),
+      events: [{ seq, type: 'sync', frame: encodeMessageFrame('#sync', { seq, did, blocks, rev, time: new Date(now).toISOString() }), time: now }],
+      moves: { cid, rev, dataCid: req.dataCid },
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import { Secp256k1Keypair } from '@atproto/crypto'
+import { jsonToLex } from '@atproto/lex-json'
+import { blocksToCarFile, MemoryBlockstore, readCarWithRoot, Repo, verifyRepoCar, WriteOpAction } from '@atproto/repo'
+import { env } from 'cloudflare:workers'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { describe, expect, it } from 'vitest'
+import { CommitVerifier, didKeyFromDidDoc, FirehoseClient } from '../../firehose/consumer'
+import { loggedInAgent, TEST_DID, worker, xrpc, xrpcUrl } from '../../helpers'
+
+const PNG = Uint8Array.from(atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=='), (c) => c.charCodeAt(0))
+
+/** The repo as another PDS would export it: same DID, signed with that PDS's key. */
+async function exportFromOldPds(did = TEST_DID) {
+  const blobCid = CID.createV1(raw.code, await sha256.digest(PNG)).toString()
+  const storage = new MemoryBlockstore()
+  const writes = [
+    { rkey: '3kaaaaaaaaaa2', value: { $type: 'app.bsky.feed.post', text: 'from the old PDS', createdAt: '2025-01-01T00:00:00.000Z' } },
+    {
+      rkey: '3kaaaaaaaaab2',
+      value: {
+        $type: 'app.bsky.feed.post',
+        text: 'with a picture',
+        createdAt: '2025-01-02T00:00:00.000Z',
+        embed: { $type: 'app.bsky.embed.images', images: [{ alt: '', image: { $type: 'blob', ref: { $link: blobCid }, mimeType: 'image/png', size: PNG.byteLength } }] },
+      },
+    },
+  ]
+  const repo = await Repo.create(
+    storage,
+    did,
+    await Secp256k1Keypair.create(),
+    writes.map((w) => ({ action: WriteOpAction.Create, collection: 'app.bsky.feed.post', rkey: w.rkey, record: jsonToLex(w.value) as never })),
+  )
+  return { car: await blocksToCarFile(repo.cid, storage.blocks), rev: repo.commit.rev, blobCid }
+}
+
+async function importCar(token: string, car: Uint8Array) {
+  const res = await worker.fetch(xrpcUrl('com.atproto.repo.importRepo'), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/vnd.ipld.car' },
+    body: car,
+  })
+  return { status: res.status, json: (await res.json().catch(() => ({}))) as any }
+}
+
+const state = async () =>
+  env.DB.prepare("SELECT (SELECT cid FROM repo_root) AS root, (SELECT COUNT(*) FROM record) AS records, (SELECT COUNT(*) FROM repo_block) AS blocks, (SELECT COUNT(*) FROM repo_block WHERE repo_rev LIKE 'import-%') AS staged").first()
+
+describe('com.atproto.repo.importRepo (account migration)', () => {
+  it('refuses while the account is active, and refuses a bad CAR or another DID’s repo, changing nothing', async () => {
+    const agent = await loggedInAgent()
+    const token = agent.session!.accessJwt
+    await agent.post({ text: 'here first', createdAt: new Date().toISOString() })
+    const before = await state()
+    const { car } = await exportFromOldPds()
+    expect((await importCar(token, car)).json.error).toBe('InvalidRequest')
+    await xrpc('com.atproto.server.deactivateAccount', { token, body: {} })
+    for (const bad of [new Uint8Array([1, 2, 3]), (await exportFromOldPds('did:web:someone-else.test')).car]) {
+      const res = await importCar(token, bad)
+      expect([res.status, res.json.error]).toEqual([400, 'InvalidRequest'])
+    }
+    expect(await state()).toEqual(before)
+    await xrpc('com.atproto.server.activateAccount', { token, method: 'POST' })
+  })
+
+  it('replaces the repo, re-signs it with our key, lists the blobs to bring over, and carries on the chain after activation', async () => {
+    const agent = await loggedInAgent()
+    const token = agent.session!.accessJwt
+    const old = await agent.post({ text: 'replaced by the import', createdAt: new Date().toISOString() })
+    const sub = await FirehoseClient.connect()
+    const { car, rev: importedRev, blobCid } = await exportFromOldPds()
+
+    expect((await xrpc('com.atproto.server.deactivateAccount', { token, body: {} })).status).toBe(200)
+    const res = await importCar(token, car)
+    expect(res.status, JSON.stringify(res.json)).toBe(200)
+    expect(await state()).toMatchObject({ records: 2, staged: 0 })
+
+    // The export now verifies against OUR DID document key, and holds exactly the imported records.
+    await xrpc('com.atproto.server.activateAccount', { token, method: 'POST' })
+    const didKey = await didKeyFromDidDoc()
+    const exported = new Uint8Array(await (await worker.fetch(xrpcUrl('com.atproto.sync.getRepo', { did: TEST_DID }))).arrayBuffer())
+    const verified = await verifyRepoCar(exported, TEST_DID, didKey)
+    expect(verified.creates.map((c) => c.rkey).sort()).toEqual(['3kaaaaaaaaaa2', '3kaaaaaaaaab2'])
+    expect(verified.commit.rev > importedRev).toBe(true)
+    const gone = await xrpc('com.atproto.repo.getRecord', { params: { repo: TEST_DID, collection: 'app.bsky.feed.post', rkey: old.uri.split('/').at(-1)! } })
+    expect(gone.json.error).toBe('RecordNotFound')
+    const { blocks } = await readCarWithRoot(exported)
+    const stored = await env.DB.prepare('SELECT cid FROM repo_block').all<{ cid: string }>()
+    expect(stored.results.map((r) => r.cid).sort()).toEqual(blocks.cids().map(String).sort())
+
+    // The picture's bytes are still at the old PDS: listed as missing until uploaded.
+    expect((await agent.com.atproto.repo.listMissingBlobs({})).data.blobs.map((b) => b.cid)).toEqual([blobCid])
+    await agent.uploadBlob(PNG, { encoding: 'image/png' })
+    expect((await agent.com.atproto.repo.listMissingBlobs({})).data.blobs).toEqual([])
+    expect((await xrpc('com.atproto.sync.getBlob', { params: { did: TEST_DID, cid: blobCid } })).status).toBe(200)
+
+    // Relays hear #sync with the new signed head; the next commit chains onto it.
+    await agent.post({ text: 'first post after the move', createdAt: new Date().toISOString() })
+    await sub.until((f) => f.some((x) => x.header.t === '#commit'))
+    const types = sub.frames.map((f) => f.header.t)
+    expect(types).toEqual(['#account', '#sync', '#account', '#sync', '#commit'])
+    const importSync = sub.frames[1]!.body
+    expect(importSync.rev).toBe(verified.commit.rev)
+    const next = sub.frames.at(-1)!.body
+    expect(next.since).toBe(verified.commit.rev)
+    const verifier = new CommitVerifier(didKey)
+    await verifier.verify(next)
+    sub.close()
+  })
+})
