@@ -1,19 +1,20 @@
 import type { Config } from '../env'
 import type { Db } from '../db/client'
-import { getAccount } from '../db/accounts'
+import { getAccount, type AccountState } from '../db/accounts'
 import { storeRefreshToken } from '../db/sessions'
 import { buildDidDocument } from '../identity/didDocument'
 import { createTokenPair, type AccessScope } from './tokens'
 
 /** Mints a token pair, persists the refresh `jti`, and shapes the session as the lexicon says. */
-export async function openSession(db: Db, config: Config, scope: AccessScope, appPasswordName: string | null) {
+export async function openSession(db: Db, config: Config, scope: AccessScope, appPasswordName: string | null, account?: AccountState) {
   const pair = await createTokenPair(config, config.did, scope)
   await storeRefreshToken(db, { id: pair.refreshJti, did: config.did, appPasswordName, expiresAt: pair.refreshExpiresAt })
-  return { accessJwt: pair.accessJwt, refreshJwt: pair.refreshJwt, ...(await describeSession(db, config)) }
+  return { accessJwt: pair.accessJwt, refreshJwt: pair.refreshJwt, ...(await describeSession(db, config, account)) }
 }
 
-export async function describeSession(db: Db, config: Config) {
-  const account = await getAccount(db, config)
+/** The session view; pass the account when the caller has already read it. */
+export async function describeSession(db: Db, config: Config, known?: AccountState) {
+  const account = known ?? (await getAccount(db, config))
   return {
     handle: account.handle,
     did: account.did,

@@ -14,10 +14,6 @@ export async function insertAppPassword(db: Db, row: { did: string; name: string
   await db.insert(appPassword).values({ ...row, createdAt: Date.now() })
 }
 
-export async function deleteAppPassword(db: Db, did: string, name: string) {
-  await db.delete(appPassword).where(and(eq(appPassword.did, did), eq(appPassword.name, name)))
-}
-
 /** Deletes the app password and its sessions' refresh tokens in one batch. */
 export async function revokeAppPassword(db: Db, did: string, name: string) {
   await db.batch([

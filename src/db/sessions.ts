@@ -21,10 +21,6 @@ export async function revokeRefreshToken(db: Db, id: string) {
   await db.delete(refreshToken).where(eq(refreshToken.id, id))
 }
 
-export async function revokeAppPasswordSessions(db: Db, did: string, name: string) {
-  await db.delete(refreshToken).where(and(eq(refreshToken.did, did), eq(refreshToken.appPasswordName, name)))
-}
-
 export async function pruneExpiredRefreshTokens(db: Db) {
   await db.delete(refreshToken).where(lt(refreshToken.expiresAt, Date.now()))
 }

@@ -3,7 +3,7 @@ import { encode as cborEncode } from '@atproto/lex-cbor'
 import { isCid, type Cid } from '@atproto/lex-data'
 import { jsonToLex } from '@atproto/lex-json'
 import { jsonToLex as lexiconJsonToLex } from '@atproto/lexicon'
-import { ensureValidNsid, ensureValidRecordKey } from '@atproto/syntax'
+import { isValidNsid, isValidRecordKey } from '@atproto/syntax'
 import { InvalidRequestError } from '../xrpc/errors'
 import { lexicons } from '../xrpc/lexicons'
 
@@ -103,22 +103,12 @@ function validateRecord(collection: string, rkey: string, json: Record<string, u
 }
 
 function checkCollection(value: unknown): string {
-  if (typeof value !== 'string') throw new InvalidRequestError('collection must be a string')
-  try {
-    ensureValidNsid(value)
-  } catch {
-    throw new InvalidRequestError(`Invalid collection NSID: ${value}`)
-  }
+  if (typeof value !== 'string' || !isValidNsid(value)) throw new InvalidRequestError(`Invalid collection NSID: ${String(value)}`)
   return value
 }
 
 function checkRkey(value: unknown): string {
-  if (typeof value !== 'string') throw new InvalidRequestError('rkey must be a string')
-  try {
-    ensureValidRecordKey(value)
-  } catch {
-    throw new InvalidRequestError(`Invalid record key: ${value}`)
-  }
+  if (typeof value !== 'string' || !isValidRecordKey(value)) throw new InvalidRequestError(`Invalid record key: ${String(value)}`)
   return value
 }
 

@@ -21,7 +21,5 @@ export async function resolveRepo(db: Db, config: Config, repo: string): Promise
 
 /** Writes: the repo must be the account itself. */
 export async function assertOwnRepo(db: Db, config: Config, repo: unknown): Promise<void> {
-  if (repo === config.did) return
-  if (typeof repo === 'string' && repo.toLowerCase() === (await getAccount(db, config)).handle) return
-  throw new InvalidRequestError(`Could not find repo: ${String(repo)}`)
+  if (typeof repo !== 'string' || !(await ownRepo(db, config, repo))) throw new InvalidRequestError(`Could not find repo: ${String(repo)}`)
 }

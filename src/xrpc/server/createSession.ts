@@ -36,5 +36,5 @@ export default procedure<Input>('com.atproto.server.createSession', {}, async ({
   }
 
   const scope = appPassword ? (appPassword.privileged ? Scope.AppPassPrivileged : Scope.AppPass) : Scope.Access
-  return { json: await openSession(db, config, scope, appPassword?.name ?? null) }
+  return { json: await openSession(db, config, scope, appPassword?.name ?? null, account) }
 })
