@@ -2,6 +2,8 @@ import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { blobRoutes } from './blobs/routes'
 import { collectGarbage } from './blobs/gc'
+import { getDb } from './db/client'
+import { pruneExpiredRefreshTokens } from './db/sessions'
 import { readConfig, type Env } from './env'
 import { SUBSCRIBE_REPOS, subscribeRepos } from './firehose/subscribeRepos'
 import { errorFields, log } from './lib/log'
@@ -88,7 +90,7 @@ app.onError((err, c) => {
 
 export default {
   fetch: app.fetch,
-  /** Cron trigger (wrangler.toml): blob garbage collection. */
+  /** Cron trigger (wrangler.toml): blob garbage collection and expired sessions. */
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(
       collectGarbage(env, controller.scheduledTime).then(
@@ -96,5 +98,6 @@ export default {
         (err) => log('error', 'blob gc failed', errorFields(err)),
       ),
     )
+    ctx.waitUntil(pruneExpiredRefreshTokens(getDb(env.DB)).catch((err) => log('error', 'session prune failed', errorFields(err))))
   },
 } satisfies ExportedHandler<Env>

@@ -1,5 +1,8 @@
 import { SignJWT } from 'jose'
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
+import worker from '../../../src/index'
+import type { Env } from '../../../src/env'
 import { describe, expect, it } from 'vitest'
 import { MAX_FAILURES_PER_IP, LOGIN_WINDOW_MS } from '../../../src/auth/loginRateLimit'
 import { loggedInAgent, newAgent, TEST_DID, TEST_HANDLE, TEST_PASSWORD, xrpc } from '../../helpers'
@@ -135,5 +138,18 @@ describe('AtpAgent session lifecycle', () => {
     const res = await xrpc('com.atproto.server.refreshSession', { method: 'POST', token: lastRefresh })
     expect(res.json.error).toBe('InvalidToken')
     expect(newAgent().session).toBeUndefined()
+  })
+})
+
+describe('session housekeeping', () => {
+  it('the cron deletes expired refresh tokens and keeps live ones', async () => {
+    const live = await login()
+    expect(live.status).toBe(200)
+    await env.DB.prepare("INSERT INTO refresh_token (id, did, expires_at, created_at) VALUES ('expired-one', ?, ?, ?)").bind(TEST_DID, Date.now() - 1000, Date.now() - 90_000).run()
+    const ctx = createExecutionContext()
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: '17 * * * *' }), env as unknown as Env, ctx)
+    await waitOnExecutionContext(ctx)
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM refresh_token WHERE id = 'expired-one'").first('n')).toBe(0)
+    expect((await xrpc('com.atproto.server.refreshSession', { method: 'POST', token: live.json.refreshJwt })).status).toBe(200)
   })
 })
