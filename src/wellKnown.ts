@@ -4,7 +4,7 @@ import { readConfig } from './env'
 import { getAccount } from './db/accounts'
 import { getDb } from './db/client'
 import { buildDidDocument } from './identity/didDocument'
-import { NotFoundError } from './xrpc/errors'
+import { NotFoundError } from './lib/errors'
 
 /** did:web document and handle verification for the account this PDS hosts. */
 export const wellKnown = new Hono<{ Bindings: Env }>()

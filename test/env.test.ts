@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError, readConfig, type Env } from '../src/env'
-import { toXrpcError, XrpcError } from '../src/xrpc/errors'
+import { toXrpcError, XrpcError } from '../src/lib/errors'
 
 const valid = {
   PDS_HOSTNAME: 'pds.example.com',

@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { loginAttempt } from '../db/schema'
-import { RateLimitExceededError } from '../xrpc/errors'
+import { RateLimitExceededError } from '../lib/errors'
 
 /** Failed logins allowed per window, per client IP and for the whole server. */
 export const LOGIN_WINDOW_MS = 5 * 60 * 1000

@@ -1,6 +1,6 @@
 import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import type { Config } from '../env'
-import { InvalidTokenError } from '../xrpc/errors'
+import { InvalidTokenError } from '../lib/errors'
 
 /** Scopes as the reference PDS mints them (legacy password sessions). */
 export const Scope = {

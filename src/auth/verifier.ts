@@ -1,5 +1,5 @@
 import type { Config } from '../env'
-import { AuthRequiredError, InvalidTokenError } from '../xrpc/errors'
+import { AuthRequiredError, InvalidTokenError } from '../lib/errors'
 import { Scope, verifyToken } from './tokens'
 
 /**

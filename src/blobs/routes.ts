@@ -6,7 +6,7 @@ import { Hono } from 'hono'
 import { readConfig, type Env } from '../env'
 import { getDb } from '../db/client'
 import { getReferencedBlob } from '../db/blobs'
-import { InvalidRequestError, NotFoundError } from '../xrpc/errors'
+import { InvalidRequestError, NotFoundError } from '../lib/errors'
 import { parseCid } from './cid'
 import { blobResponse } from './serve'
 

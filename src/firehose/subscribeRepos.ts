@@ -1,7 +1,7 @@
 import type { Env } from '../env'
 import { readConfig } from '../env'
 import { actorFor } from '../repo/writeThroughActor'
-import { InvalidRequestError } from '../xrpc/errors'
+import { InvalidRequestError } from '../lib/errors'
 
 export const SUBSCRIBE_REPOS = 'com.atproto.sync.subscribeRepos'
 

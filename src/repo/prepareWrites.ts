@@ -4,8 +4,8 @@ import { isCid, type Cid } from '@atproto/lex-data'
 import { jsonToLex } from '@atproto/lex-json'
 import { jsonToLex as lexiconJsonToLex } from '@atproto/lexicon'
 import { isValidNsid, isValidRecordKey } from '@atproto/syntax'
-import { InvalidRequestError } from '../xrpc/errors'
-import { lexicons } from '../xrpc/lexicons'
+import { InvalidRequestError } from '../lib/errors'
+import { lexicons } from '../lib/lexicons'
 
 /** Records above this (DAG-CBOR bytes) are refused, as the reference PDS's body limit would. */
 export const MAX_RECORD_BYTES = 1024 * 1024

@@ -1,7 +1,7 @@
 import type { AccountActor } from '../../actors/account-actor'
 import type { ApplyWritesOutcome, ApplyWritesRequest } from '../../actors/commitTypes'
 import type { Config, Env } from '../env'
-import { XrpcError } from '../xrpc/errors'
+import { XrpcError } from '../lib/errors'
 
 /** Hands validated writes to the account's actor; its refusals become XRPC errors here. */
 export async function writeThroughActor(env: Env, config: Config, request: ApplyWritesRequest) {

@@ -1,8 +1,8 @@
 import type { Config, Env } from '../env'
 import { authenticate, type AuthContext, type AuthMode } from '../auth/verifier'
 import { getDb, type Db } from '../db/client'
-import { InvalidRequestError, PayloadTooLargeError } from './errors'
-import { decodeAndValidateParams, validateInput } from './lexicons'
+import { InvalidRequestError, PayloadTooLargeError } from '../lib/errors'
+import { decodeAndValidateParams, validateInput } from '../lib/lexicons'
 
 /** The reference PDS's JSON body limit. */
 const JSON_LIMIT_BYTES = 150 * 1024

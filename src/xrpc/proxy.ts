@@ -7,8 +7,8 @@ import { DidResolutionError, getServiceEndpoint, resolveDid } from '../identity/
 import { getSigningKey } from '../identity/signingKey'
 import { log } from '../lib/log'
 import { assertPublicUrl, UnsafeUrlError } from '../lib/publicUrl'
-import { InvalidRequestError, MethodNotImplementedError, UpstreamFailureError } from './errors'
-import { lexicons } from './lexicons'
+import { InvalidRequestError, MethodNotImplementedError, UpstreamFailureError } from '../lib/errors'
+import { lexicons } from '../lib/lexicons'
 import type { CallOptions } from './method'
 
 /** Request headers a client may address to the upstream service; never authorization or cookies. */

@@ -1,7 +1,7 @@
 import type { Config } from '../env'
 import { getAccount } from '../db/accounts'
 import type { Db } from '../db/client'
-import { InvalidRequestError } from './errors'
+import { InvalidRequestError } from '../lib/errors'
 
 /** The `repo`/`did` parameter of this PDS's methods names its one account, by DID or handle. */
 

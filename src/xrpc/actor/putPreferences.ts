@@ -1,6 +1,6 @@
 import { Scope } from '../../auth/tokens'
 import { DECLARED_AGE_PREF, PERSONAL_DETAILS_PREF, replacePreferences, type StoredPreference } from '../../db/preferences'
-import { InvalidRequestError } from '../errors'
+import { InvalidRequestError } from '../../lib/errors'
 import { procedure } from '../method'
 
 interface Input {

@@ -1,7 +1,7 @@
 import { normalizeHandle } from '@atproto/syntax'
 import { getAccount } from '../../db/accounts'
 import { resolveHandleViaAppView, UpstreamError } from '../../identity/handleResolution'
-import { InvalidRequestError, UpstreamFailureError } from '../errors'
+import { InvalidRequestError, UpstreamFailureError } from '../../lib/errors'
 import { query } from '../method'
 
 /** Our own handle from D1; any other through the AppView. */

@@ -1,7 +1,7 @@
 import { isValidTld, normalizeAndEnsureValidHandle } from '@atproto/syntax'
 import { handleResolvesTo } from '../../identity/handleResolution'
 import { actorFor } from '../../repo/writeThroughActor'
-import { InvalidRequestError } from '../errors'
+import { InvalidRequestError } from '../../lib/errors'
 import { procedure } from '../method'
 
 interface Input {

@@ -1,7 +1,7 @@
 import { MAX_WRITES_PER_COMMIT, prepareCreateOrUpdate, prepareDelete, type PreparedWrite } from '../../repo/prepareWrites'
 import { writeThroughActor } from '../../repo/writeThroughActor'
 import { assertOwnRepo } from '../repoParam'
-import { InvalidRequestError } from '../errors'
+import { InvalidRequestError } from '../../lib/errors'
 import { procedure } from '../method'
 
 const NS = 'com.atproto.repo.applyWrites'

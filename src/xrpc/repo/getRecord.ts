@@ -1,6 +1,6 @@
 import { getRecord } from '../../db/records'
 import { recordToJson } from '../../repo/recordJson'
-import { InvalidRequestError } from '../errors'
+import { InvalidRequestError } from '../../lib/errors'
 import { query } from '../method'
 import { proxyRequest } from '../proxy'
 import { ownRepo } from '../repoParam'

@@ -3,7 +3,7 @@ import { getAccount } from '../../db/accounts'
 import { dropStaged, stagingBatches } from '../../db/importWrites'
 import { findBlobUses } from '../../repo/prepareWrites'
 import { actorFor } from '../../repo/writeThroughActor'
-import { InvalidRequestError, PayloadTooLargeError, XrpcError } from '../errors'
+import { InvalidRequestError, PayloadTooLargeError, XrpcError } from '../../lib/errors'
 import { procedure } from '../method'
 
 /** A CAR this size is parsed in memory next to its blocks; Workers have 128 MB. */

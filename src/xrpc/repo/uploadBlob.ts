@@ -1,7 +1,7 @@
 import { ingestBlob } from '../../blobs/store'
 import { declaredMime, sniffMime } from '../../blobs/sniffMime'
 import { putBlob } from '../../db/blobs'
-import { InvalidRequestError, PayloadTooLargeError } from '../errors'
+import { InvalidRequestError, PayloadTooLargeError } from '../../lib/errors'
 import { procedure } from '../method'
 
 /**

@@ -1,4 +1,4 @@
-import { InvalidRequestError } from '../errors'
+import { InvalidRequestError } from '../../lib/errors'
 import { procedure } from '../method'
 
 /** A single-user PDS on Cloudflare keeps no email address and sends no mail; say so rather than pretend. */

@@ -1,6 +1,6 @@
 import { hashPassword } from '../../auth/password'
 import { getAppPassword, insertAppPassword } from '../../db/appPasswords'
-import { InvalidRequestError } from '../errors'
+import { InvalidRequestError } from '../../lib/errors'
 import { procedure } from '../method'
 
 interface Input {

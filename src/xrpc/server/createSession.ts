@@ -4,7 +4,7 @@ import { openSession } from '../../auth/session'
 import { Scope } from '../../auth/tokens'
 import { getAccount } from '../../db/accounts'
 import { listAppPasswords } from '../../db/appPasswords'
-import { AuthRequiredError } from '../errors'
+import { AuthRequiredError } from '../../lib/errors'
 import { procedure } from '../method'
 
 interface Input {

@@ -2,7 +2,7 @@ import { ensureValidDid } from '@atproto/syntax'
 import { createServiceJwt, isPrivilegedMethod, isProtectedMethod } from '../../auth/serviceAuth'
 import { Scope } from '../../auth/tokens'
 import { getSigningKey } from '../../identity/signingKey'
-import { InvalidRequestError } from '../errors'
+import { InvalidRequestError } from '../../lib/errors'
 import { query } from '../method'
 
 const MINUTE_MS = 60_000

@@ -2,7 +2,7 @@ import { openSession } from '../../auth/session'
 import { Scope } from '../../auth/tokens'
 import { getAppPassword } from '../../db/appPasswords'
 import { takeRefreshToken } from '../../db/sessions'
-import { InvalidTokenError } from '../errors'
+import { InvalidTokenError } from '../../lib/errors'
 import { procedure } from '../method'
 
 /** Rotation: the presented refresh token is consumed; reusing it later fails. */

@@ -2,7 +2,7 @@ import { parseCid } from '../../blobs/cid'
 import { blobResponse } from '../../blobs/serve'
 import { getReferencedBlob } from '../../db/blobs'
 import { log } from '../../lib/log'
-import { InvalidRequestError } from '../errors'
+import { InvalidRequestError } from '../../lib/errors'
 import { query } from '../method'
 import { assertRepoAvailable } from './repoAvailability'
 

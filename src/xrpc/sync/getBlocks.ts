@@ -1,7 +1,7 @@
 import { parseCidSafe } from '@atproto/lex-data'
 import { D1Blockstore } from '../../repo/blockstore'
 import { carBytes } from '../../repo/car'
-import { InvalidRequestError } from '../errors'
+import { InvalidRequestError } from '../../lib/errors'
 import { query } from '../method'
 import { assertRepoAvailable } from './repoAvailability'
 

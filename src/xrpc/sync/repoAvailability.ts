@@ -1,7 +1,7 @@
 import type { Config } from '../../env'
 import { getAccount } from '../../db/accounts'
 import type { Db } from '../../db/client'
-import { InvalidRequestError } from '../errors'
+import { InvalidRequestError } from '../../lib/errors'
 
 /**
  * Public sync reads answer only for the account this PDS hosts, and not while
