@@ -1,6 +1,8 @@
+import { handleUpsert, statusUpdate } from '../src/db/accounts'
+import { getBlock } from '../src/db/blocks'
 import { encodeMessageFrame } from '../src/firehose/frames'
 import { carBytes } from '../src/repo/car'
-import type { EventJob } from './committer'
+import type { EventJob } from './commitTypes'
 
 /**
  * The account-level changes the actor sequences: each is the D1 statements
@@ -13,7 +15,7 @@ export function handleChange(d1: D1Database, did: string, handle: string): Event
     const now = Date.now()
     return {
       statements: [
-        d1.prepare('INSERT INTO account (did, handle, active, created_at) VALUES (?1, ?2, 1, ?3) ON CONFLICT (did) DO UPDATE SET handle = excluded.handle').bind(did, handle, now),
+        handleUpsert(d1, did, handle),
       ],
       events: [{ seq, type: 'identity', frame: encodeMessageFrame('#identity', { seq, did, time: new Date(now).toISOString(), handle }), time: now }],
     }
@@ -32,13 +34,13 @@ export function statusChange(d1: D1Database, did: string, active: boolean): Even
     const status = active ? null : 'deactivated'
     const events = [{ seq, type: 'account', frame: encodeMessageFrame('#account', { seq, did, time, active, ...(status ? { status } : {}) }), time: now }]
     if (active) {
-      const commit = await d1.prepare('SELECT content FROM repo_block WHERE did = ? AND cid = ?').bind(did, head.cid).first<{ content: ArrayBuffer | number[] }>()
+      const commit = await getBlock(d1, did, head.cid)
       if (!commit) throw new Error(`head commit ${head.cid} is missing from repo_block`)
-      const blocks = carBytes(head.cid, [{ cid: head.cid, bytes: new Uint8Array(commit.content) }])
+      const blocks = carBytes(head.cid, [{ cid: head.cid, bytes: commit }])
       events.push({ seq: seq + 1, type: 'sync', frame: encodeMessageFrame('#sync', { seq: seq + 1, did, blocks, rev: head.rev, time }), time: now })
     }
     return {
-      statements: [d1.prepare('UPDATE account SET active = ?, status = ? WHERE did = ?').bind(active ? 1 : 0, status, did)],
+      statements: [statusUpdate(d1, did, active, status)],
       events,
       active,
     }

@@ -4,30 +4,20 @@ import { parseCid, type Cid } from '@atproto/lex-data'
 import type { Secp256k1Keypair } from '@atproto/crypto'
 import { findBlobs } from '../src/db/blobs'
 import { getDb } from '../src/db/client'
-import { commitStatements, eventStatements, type CommitRows } from '../src/db/commitWrites'
+import { commitStatements, type CommitRows } from '../src/db/commitWrites'
+import { eventsAfter, eventStatements } from '../src/db/events'
 import { encodeMessageFrame } from '../src/firehose/frames'
 import { BlockCache, D1Blockstore } from '../src/repo/blockstore'
 import { carBytes } from '../src/repo/car'
 import type { BlobUse } from '../src/repo/prepareWrites'
 import { log } from '../src/lib/log'
-import type { ApplyWritesOutcome, ApplyWritesRequest, WriteResult } from './commitTypes'
-import { loadHead, type Head } from './head'
+import { Refusal, type ApplyWritesOutcome, type ApplyWritesRequest, type CommittedEvent, type EventJob, type Head, type WriteResult } from './commitTypes'
+import { loadHead } from './loadHead'
 
 /** Writes queued while a batch is in flight are committed together, up to this many… */
 const MAX_GROUP = 64
 /** …and about this many bytes of blocks and frames. */
 const MAX_GROUP_BYTES = 4 * 1024 * 1024
-
-/** An expected refusal: it changes nothing and reaches the client as an XRPC error. */
-export class Refusal extends Error {
-  constructor(
-    readonly error: string,
-    message: string,
-    readonly status: 400 | 401 = 400,
-  ) {
-    super(message)
-  }
-}
 
 interface Queued {
   request: ApplyWritesRequest
@@ -35,22 +25,7 @@ interface Queued {
   reject(err: unknown): void
 }
 
-/**
- * Account-level events (#identity, #account, #sync): they take the next seqs,
- * in queue order with commits, and land in D1 with their statements in one batch.
- */
-export interface EventJob {
-  build(firstSeq: number, head: Head): Promise<{ statements: D1PreparedStatement[]; events: CommitRows['event'][]; active?: boolean; moves?: Pick<Head, 'cid' | 'rev' | 'dataCid'> }>
-  resolve(lastSeq: number): void
-  reject(err: unknown): void
-}
-
 type Settled = { outcome: ApplyWritesOutcome } | { error: unknown }
-
-export interface CommittedEvent {
-  seq: number
-  frame: Uint8Array
-}
 
 /**
  * The single writer of one repo. Requests are taken in arrival order; those
@@ -93,11 +68,7 @@ export class Committer {
     // A batch whose outcome was unknown (it threw, yet D1 had applied it) left events
     // no subscriber got: send them now, so the live stream has no gap.
     if (this.#broadcastUpTo !== null && head.seq > this.#broadcastUpTo) {
-      const { results } = await this.d1
-        .prepare('SELECT seq, frame FROM repo_event WHERE seq > ? ORDER BY seq')
-        .bind(this.#broadcastUpTo)
-        .all<{ seq: number; frame: ArrayBuffer | number[] }>()
-      this.#emit(results.map((r) => ({ seq: r.seq, frame: new Uint8Array(r.frame) })))
+      this.#emit(await eventsAfter(this.d1, this.#broadcastUpTo, head.seq - this.#broadcastUpTo))
     }
     this.#broadcastUpTo ??= head.seq
     this.#head = head

@@ -1,8 +1,8 @@
 import type { Connection } from 'partyserver'
 import { encodeErrorFrame, encodeMessageFrame } from '../src/firehose/frames'
 import { log } from '../src/lib/log'
-import type { CommittedEvent } from './committer'
-import type { Head } from './head'
+import { eventsAfter, pruneEvents } from '../src/db/events'
+import type { CommittedEvent, Head } from './commitTypes'
 
 /**
  * Kept in the socket attachment, so it survives hibernation and restarts:
@@ -77,10 +77,7 @@ export class Firehose {
     let cursor = from
     let first = true
     for (;;) {
-      const { results } = await this.d1
-        .prepare('SELECT seq, frame FROM repo_event WHERE seq > ? ORDER BY seq LIMIT ?')
-        .bind(cursor, PAGE_SIZE)
-        .all<{ seq: number; frame: ArrayBuffer | number[] }>()
+      const results = await eventsAfter(this.d1, cursor, PAGE_SIZE)
       // Seqs are contiguous (one per committed event), so a first row past cursor+1
       // means the events in between were pruned: the cursor is older than the log.
       if (first && results.length > 0 && results[0]!.seq > from + 1) {
@@ -89,7 +86,7 @@ export class Firehose {
       first = false
       for (const row of results) {
         if (conn.readyState !== WebSocket.OPEN) return
-        conn.send(new Uint8Array(row.frame))
+        conn.send(row.frame)
         cursor = row.seq
         if (this.#tooSlow(conn)) return
       }
@@ -137,11 +134,7 @@ export class Firehose {
    */
   async prune(now = Date.now()): Promise<number> {
     if (this.#replaying.size > 0 || this.#pruning) return 0
-    this.#pruning = this.d1
-      .prepare('DELETE FROM repo_event WHERE sequenced_at < ? AND seq < (SELECT MAX(seq) FROM repo_event)')
-      .bind(now - this.retentionMs)
-      .run()
-      .then((res) => res.meta.changes ?? 0)
+    this.#pruning = pruneEvents(this.d1, now - this.retentionMs)
     try {
       const deleted = await this.#pruning
       if (deleted > 0) log('info', 'firehose events pruned', { deleted })

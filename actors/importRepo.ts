@@ -6,7 +6,7 @@ import { signCommit } from '@atproto/repo'
 import { importSwitchStatements, type ImportSwitch } from '../src/db/importWrites'
 import { encodeMessageFrame } from '../src/firehose/frames'
 import { carBytes } from '../src/repo/car'
-import { Refusal, type EventJob } from './committer'
+import { Refusal, type EventJob } from './commitTypes'
 
 /** What the Worker hands over once the imported blocks are staged (plain data). */
 export interface ImportRequest extends Omit<ImportSwitch, 'commit'> {

@@ -1,11 +1,10 @@
-import type { AccountActor } from '../actors/account-actor'
-
 /** Bindings and variables as wrangler.toml and secrets provide them. */
 export interface Env {
   DB: D1Database
   BLOBS: R2Bucket
   CACHE: KVNamespace
-  ACCOUNT: DurableObjectNamespace<AccountActor>
+  /** The AccountActor namespace: reach it through `actorFor` (src/actorStub.ts), which types the stub. */
+  ACCOUNT: DurableObjectNamespace
   PDS_HOSTNAME: string
   PDS_DID: string
   PDS_HANDLE: string

@@ -8,6 +8,8 @@
  * costs a handful of statements however many commits it holds, and D1's
  * 100-parameter and per-invocation query limits are never approached.
  */
+import { eventStatements, type EventRow } from './events'
+import { chunks, MAX_PARAMS } from './statements'
 
 export interface CommitRows {
   did: string
@@ -23,19 +25,6 @@ export interface CommitRows {
   blobRefs: { uri: string; blobCid: string }[]
   event: EventRow
 }
-
-export interface EventRow {
-  seq: number
-  type: string
-  frame: Uint8Array
-  time: number
-}
-
-/** JSON parameters and rows of bytes per statement stay well under D1's 2 MB value limit. */
-const MAX_PARAM_CHARS = 512 * 1024
-
-/** D1 binds at most 100 parameters per statement. */
-const MAX_PARAMS = 100
 
 type RecordRow = CommitRows['upserts'][number] & { rev: string; blobs: string[] }
 
@@ -139,34 +128,4 @@ export function recordInserts(d1: D1Database, did: string, rows: { uri: string; 
       )
       .bind(did, now, JSON.stringify(chunk)),
   )
-}
-
-/** seq is the primary key: a second writer minting the same seq fails the whole batch. */
-export function eventStatements(d1: D1Database, did: string, events: EventRow[]): D1PreparedStatement[] {
-  return chunks(events, (e) => e.frame.byteLength, Math.floor((MAX_PARAMS - 1) / 4)).map((rows) =>
-    d1
-      .prepare(
-        `INSERT INTO repo_event (did, seq, type, frame, sequenced_at) VALUES ${rows.map((_, i) => `(?1, ?${i * 4 + 2}, ?${i * 4 + 3}, ?${i * 4 + 4}, ?${i * 4 + 5})`).join(', ')}`,
-      )
-      .bind(did, ...rows.flatMap((e) => [e.seq, e.type, e.frame, e.time])),
-  )
-}
-
-/** Splits rows so that no statement carries more than MAX_PARAM_CHARS of data or `maxRows` rows. */
-export function chunks<T>(rows: T[], size: (row: T) => number, maxRows = Infinity): T[][] {
-  const out: T[][] = []
-  let current: T[] = []
-  let chars = 0
-  for (const row of rows) {
-    const n = size(row) + 32
-    if (current.length > 0 && (chars + n > MAX_PARAM_CHARS || current.length >= maxRows)) {
-      out.push(current)
-      current = []
-      chars = 0
-    }
-    current.push(row)
-    chars += n
-  }
-  if (current.length > 0) out.push(current)
-  return out
 }

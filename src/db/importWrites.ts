@@ -1,4 +1,5 @@
-import { blockInserts, chunks, recordInserts, rootUpsert } from './commitWrites'
+import { blockInserts, recordInserts, rootUpsert } from './commitWrites'
+import { chunks } from './statements'
 
 /**
  * Importing a repo (account migration) in two steps, because a whole repo

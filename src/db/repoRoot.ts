@@ -1,3 +1,5 @@
+import { ACCOUNT_DEFAULTS } from './accounts'
+
 export interface RepoRoot {
   did: string
   cid: string
@@ -16,30 +18,22 @@ export async function listRepoRoots(d1: D1Database, opts: { limit: number; curso
   return results
 }
 
-/**
- * Blocks of a repo in pages, in key order of the index that serves the
- * query: by CID for a full export, by (rev, CID) for the blocks since a rev,
- * so neither scans the blocks it does not return.
- */
-export async function* repoBlocks(d1: D1Database, did: string, since?: string, pageSize = 500): AsyncGenerator<{ cid: string; bytes: Uint8Array }> {
-  // With `since`, start past every CID of that rev itself (U+10FFFF sorts after any CID).
-  let after = { rev: since ?? '', cid: since ? '\u{10FFFF}' : '' }
-  for (;;) {
-    const { results } = since
-      ? await d1
-          .prepare(
-            `SELECT cid, repo_rev, content FROM repo_block WHERE did = ?1 AND (repo_rev > ?2 OR (repo_rev = ?2 AND cid > ?3))
-             ORDER BY repo_rev, cid LIMIT ?4`,
-          )
-          .bind(did, after.rev, after.cid, pageSize)
-          .all<{ cid: string; repo_rev: string; content: ArrayBuffer }>()
-      : await d1
-          .prepare('SELECT cid, repo_rev, content FROM repo_block WHERE did = ?1 AND cid > ?2 ORDER BY cid LIMIT ?3')
-          .bind(did, after.cid, pageSize)
-          .all<{ cid: string; repo_rev: string; content: ArrayBuffer }>()
-    for (const row of results) yield { cid: row.cid, bytes: new Uint8Array(row.content) }
-    if (results.length < pageSize) return
-    const last = results.at(-1)!
-    after = { rev: last.repo_rev, cid: last.cid }
-  }
+/** What the actor's next commit builds on: the head (null before the repo exists), the last seq, and whether writes are allowed. */
+export interface HeadState {
+  root: { cid: string; rev: string; dataCid: string } | null
+  seq: number
+  active: boolean
+}
+
+/** Head, last firehose seq and account status, read in one round trip. */
+export async function getHeadState(d1: D1Database, did: string): Promise<HeadState> {
+  const [root, last, account] = await d1.batch([
+    d1.prepare('SELECT cid, rev, data_cid AS dataCid FROM repo_root WHERE did = ?').bind(did),
+    d1.prepare('SELECT MAX(seq) AS seq FROM repo_event'),
+    d1.prepare('SELECT active FROM account WHERE did = ?').bind(did),
+  ])
+  const row = root!.results[0] as HeadState['root'] | undefined
+  const seq = (last!.results[0] as { seq: number | null } | undefined)?.seq ?? 0
+  const active = (account!.results[0] as { active: number } | undefined)?.active
+  return { root: row ?? null, seq, active: active === undefined ? ACCOUNT_DEFAULTS.active : Boolean(active) }
 }

@@ -1,6 +1,6 @@
 import type { Env } from '../env'
 import { readConfig } from '../env'
-import { actorFor } from '../repo/writeThroughActor'
+import { actorFor } from '../actorStub'
 import { InvalidRequestError } from '../lib/errors'
 
 export const SUBSCRIBE_REPOS = 'com.atproto.sync.subscribeRepos'

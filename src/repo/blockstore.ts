@@ -1,8 +1,6 @@
 import { BlockMap, ReadableBlockstore, type CommitData, type RepoStorage } from '@atproto/repo'
 import { parseCid, type Cid } from '@atproto/lex-data'
-
-/** D1 caps bound parameters per statement at 100. */
-const MAX_CIDS_PER_QUERY = 90
+import { getBlock, getBlocks } from '../db/blocks'
 
 /**
  * Read-only block access over D1's `repo_block` for one repo, with an
@@ -25,13 +23,8 @@ export class D1Blockstore extends ReadableBlockstore implements RepoStorage {
   async getBytes(cid: Cid): Promise<Uint8Array | null> {
     const local = this.pending.get(cid) ?? this.cache?.get(cid.toString())
     if (local) return local
-    const row = await this.d1
-      .prepare('SELECT content FROM repo_block WHERE did = ? AND cid = ?')
-      .bind(this.did, cid.toString())
-      .first<{ content: ArrayBuffer }>()
-    if (!row) return null
-    const bytes = new Uint8Array(row.content)
-    this.cache?.set(cid.toString(), bytes)
+    const bytes = await getBlock(this.d1, this.did, cid.toString())
+    if (bytes) this.cache?.set(cid.toString(), bytes)
     return bytes
   }
 
@@ -47,17 +40,9 @@ export class D1Blockstore extends ReadableBlockstore implements RepoStorage {
       if (local) blocks.set(cid, local)
       else toFetch.push(cid)
     }
-    for (let i = 0; i < toFetch.length; i += MAX_CIDS_PER_QUERY) {
-      const chunk = toFetch.slice(i, i + MAX_CIDS_PER_QUERY)
-      const { results } = await this.d1
-        .prepare(`SELECT cid, content FROM repo_block WHERE did = ? AND cid IN (${chunk.map(() => '?').join(',')})`)
-        .bind(this.did, ...chunk.map((c) => c.toString()))
-        .all<{ cid: string; content: ArrayBuffer }>()
-      for (const row of results) {
-        const bytes = new Uint8Array(row.content)
-        this.cache?.set(row.cid, bytes)
-        blocks.set(parseCid(row.cid), bytes)
-      }
+    for (const [cid, bytes] of await getBlocks(this.d1, this.did, toFetch.map((c) => c.toString()))) {
+      this.cache?.set(cid, bytes)
+      blocks.set(parseCid(cid), bytes)
     }
     const missing = cids.filter((cid) => !blocks.has(cid))
     return { blocks, missing }

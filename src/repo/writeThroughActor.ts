@@ -1,7 +1,7 @@
-import type { AccountActor } from '../../actors/account-actor'
 import type { ApplyWritesOutcome, ApplyWritesRequest } from '../../actors/commitTypes'
 import type { Config, Env } from '../env'
 import { XrpcError } from '../lib/errors'
+import { actorFor } from '../actorStub'
 
 /** Hands validated writes to the account's actor; its refusals become XRPC errors here. */
 export async function writeThroughActor(env: Env, config: Config, request: ApplyWritesRequest) {
@@ -10,7 +10,3 @@ export async function writeThroughActor(env: Env, config: Config, request: Apply
   return outcome
 }
 
-/** The account's actor, addressed by name so partyserver knows it (`this.name`) without an extra RPC. */
-export function actorFor(env: Env, config: Config): DurableObjectStub<AccountActor> {
-  return env.ACCOUNT.get(env.ACCOUNT.idFromName(config.did))
-}

@@ -8,7 +8,7 @@ import { env } from 'cloudflare:workers'
 import type { Connection } from 'partyserver'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { Firehose, type SubscriberState } from '../../actors/firehose'
-import type { Head } from '../../actors/head'
+import type { Head } from '../../actors/commitTypes'
 import { decodeFrame, encodeMessageFrame } from '../../src/firehose/frames'
 
 const db = (env as unknown as { DB: D1Database }).DB

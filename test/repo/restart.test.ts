@@ -1,3 +1,4 @@
+import type { AccountActor } from '../../actors/account-actor'
 import { abortAllDurableObjects, evictDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { verifyRepoCar } from '@atproto/repo'
@@ -7,7 +8,7 @@ import { decodeFrame } from '../../src/firehose/frames'
 import { CommitVerifier, didKeyFromDidDoc } from '../firehose/consumer'
 import { loggedInAgent, TEST_DID, worker, xrpc, xrpcUrl } from '../helpers'
 
-const actor = () => getServerByName(env.ACCOUNT, TEST_DID)
+const actor = () => getServerByName(env.ACCOUNT as unknown as DurableObjectNamespace<AccountActor>, TEST_DID)
 
 /** Everything a reader can see agrees: head, export, record index, event log. */
 async function assertConsistent() {

@@ -1,6 +1,6 @@
 import { isValidTld, normalizeAndEnsureValidHandle } from '@atproto/syntax'
 import { handleResolvesTo } from '../../identity/handleResolution'
-import { actorFor } from '../../repo/writeThroughActor'
+import { actorFor } from '../../actorStub'
 import { InvalidRequestError } from '../../lib/errors'
 import { procedure } from '../method'
 

@@ -2,7 +2,7 @@ import { cborToLex, readCarWithRoot, verifyRepo } from '@atproto/repo'
 import { getAccount } from '../../db/accounts'
 import { dropStaged, stagingBatches } from '../../db/importWrites'
 import { findBlobUses } from '../../repo/prepareWrites'
-import { actorFor } from '../../repo/writeThroughActor'
+import { actorFor } from '../../actorStub'
 import { InvalidRequestError, PayloadTooLargeError, XrpcError } from '../../lib/errors'
 import { procedure } from '../method'
 

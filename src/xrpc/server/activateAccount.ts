@@ -1,4 +1,4 @@
-import { actorFor } from '../../repo/writeThroughActor'
+import { actorFor } from '../../actorStub'
 import { procedure } from '../method'
 
 /** Reopens a deactivated account; relays get #account and a #sync of the head (and a crawl request). */

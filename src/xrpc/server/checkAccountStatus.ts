@@ -3,7 +3,7 @@ import { getRepoStatus } from '../../db/accountStatus'
 import type { Config, Env } from '../../env'
 import { getAtprotoKey, getServiceEndpoint, resolveDid } from '../../identity/resolveDid'
 import { getSigningKey } from '../../identity/signingKey'
-import { actorFor } from '../../repo/writeThroughActor'
+import { actorFor } from '../../actorStub'
 import { query } from '../method'
 
 /** Migration and recovery tools poll this; counts come straight from the D1 tables. */

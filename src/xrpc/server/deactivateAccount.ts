@@ -1,4 +1,4 @@
-import { actorFor } from '../../repo/writeThroughActor'
+import { actorFor } from '../../actorStub'
 import { procedure } from '../method'
 
 /** Writes stop and sync reads answer RepoDeactivated until activateAccount; relays get #account. */

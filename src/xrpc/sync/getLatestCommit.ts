@@ -1,4 +1,4 @@
-import { readHead } from '../../repo/head'
+import { readHead } from '../../repo/readHead'
 import { query } from '../method'
 import { assertRepoAvailable } from './repoAvailability'
 

@@ -1,7 +1,7 @@
 import { concatBytesAsync, getRecords } from '@atproto/repo'
 import { parseCid } from '@atproto/lex-data'
 import { D1Blockstore } from '../../repo/blockstore'
-import { readHead } from '../../repo/head'
+import { readHead } from '../../repo/readHead'
 import { query } from '../method'
 import { assertRepoAvailable } from './repoAvailability'
 

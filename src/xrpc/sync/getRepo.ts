@@ -1,5 +1,6 @@
-import { getRepoRoot, repoBlocks } from '../../db/repoRoot'
-import { readHead } from '../../repo/head'
+import { repoBlocks } from '../../db/blocks'
+import { getRepoRoot } from '../../db/repoRoot'
+import { readHead } from '../../repo/readHead'
 import { carStream } from '../../repo/car'
 import { query } from '../method'
 import { assertRepoAvailable } from './repoAvailability'

@@ -1,5 +1,5 @@
 import { getAccount } from '../../db/accounts'
-import { readHead } from '../../repo/head'
+import { readHead } from '../../repo/readHead'
 import { query } from '../method'
 import { resolveRepo } from '../repoParam'
 

@@ -1,6 +1,6 @@
 import { getAccount } from '../../db/accounts'
 import { listRepoRoots } from '../../db/repoRoot'
-import { readHead } from '../../repo/head'
+import { readHead } from '../../repo/readHead'
 import { query } from '../method'
 
 export default query('com.atproto.sync.listRepos', {}, async ({ env, config, db, params }) => {

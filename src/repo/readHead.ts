@@ -1,6 +1,6 @@
 import type { Config, Env } from '../env'
 import { getRepoRoot, type RepoRoot } from '../db/repoRoot'
-import { actorFor } from './writeThroughActor'
+import { actorFor } from '../actorStub'
 
 /**
  * The committed head, read from D1. Only on a brand-new PDS, before any

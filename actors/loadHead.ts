@@ -1,21 +1,14 @@
 import { Repo } from '@atproto/repo'
 import type { Secp256k1Keypair } from '@atproto/crypto'
-import { commitStatements, eventStatements } from '../src/db/commitWrites'
+import { accountInsert } from '../src/db/accounts'
+import { commitStatements } from '../src/db/commitWrites'
+import { eventStatements } from '../src/db/events'
+import { getHeadState } from '../src/db/repoRoot'
 import { encodeMessageFrame } from '../src/firehose/frames'
 import { D1Blockstore, type BlockCache } from '../src/repo/blockstore'
 import { carBytes } from '../src/repo/car'
 import { log } from '../src/lib/log'
-import type { CommittedEvent } from './committer'
-
-/** What the next commit builds on: the committed head and the last firehose seq. */
-export interface Head {
-  cid: string
-  rev: string
-  dataCid: string
-  seq: number
-  /** Writes are refused while the account is deactivated. */
-  active: boolean
-}
+import type { CommittedEvent, Head } from './commitTypes'
 
 /** Reads the head from D1; a repo that does not exist yet is created (empty, signed) first. */
 export async function loadHead(
@@ -26,15 +19,8 @@ export async function loadHead(
   keypair: Secp256k1Keypair,
   onCommitted: (events: CommittedEvent[]) => void,
 ): Promise<Head> {
-  const [root, last, account] = await d1.batch([
-    d1.prepare('SELECT cid, rev, data_cid FROM repo_root WHERE did = ?').bind(did),
-    d1.prepare('SELECT MAX(seq) AS seq FROM repo_event'),
-    d1.prepare('SELECT active FROM account WHERE did = ?').bind(did),
-  ])
-  const seq = ((last!.results[0] as { seq: number | null } | undefined)?.seq ?? 0) as number
-  const row = root!.results[0] as { cid: string; rev: string; data_cid: string } | undefined
-  const active = Boolean((account!.results[0] as { active: number } | undefined)?.active ?? 1)
-  if (row) return { cid: row.cid, rev: row.rev, dataCid: row.data_cid, seq, active }
+  const { root, seq, active } = await getHeadState(d1, did)
+  if (root) return { ...root, seq, active }
   return createRepo(d1, did, handle, cache, keypair, seq, onCommitted)
 }
 
@@ -64,7 +50,7 @@ async function createRepo(
   const sync = { seq: lastSeq + 3, type: 'sync', frame: encodeMessageFrame('#sync', { seq: lastSeq + 3, did, blocks: syncBlocks, rev: commit.rev, time }), time: now }
 
   const statements = [
-    d1.prepare('INSERT OR IGNORE INTO account (did, handle, active, created_at) VALUES (?, ?, 1, ?)').bind(did, handle, now),
+    accountInsert(d1, did, handle),
     ...eventStatements(d1, did, [identity, account]),
     ...commitStatements(d1, [{
       did,

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { repoBlocks } from '../../src/db/repoRoot'
+import { repoBlocks } from '../../src/db/blocks'
 import { loggedInAgent, TEST_DID } from '../helpers'
 
 async function collect(since?: string, pageSize?: number) {
