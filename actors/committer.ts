@@ -1,6 +1,6 @@
 import { Repo, WriteOpAction, type CommitData, type RecordWriteOp } from '@atproto/repo'
 import { cborToLex, cborToLexRecord, cidForRecord } from '@atproto/repo'
-import { parseCid, type Cid } from '@atproto/lex-data'
+import type { Cid } from '@atproto/lex-data'
 import type { Secp256k1Keypair } from '@atproto/crypto'
 import { findBlobs } from '../src/db/blobs'
 import { getDb } from '../src/db/client'
@@ -10,6 +10,7 @@ import { encodeMessageFrame } from '../src/firehose/frames'
 import { BlockCache, D1Blockstore } from '../src/repo/blockstore'
 import { carBytes } from '../src/repo/car'
 import type { BlobUse } from '../src/repo/prepareWrites'
+import { storedCid } from '../src/lib/cid'
 import { log } from '../src/lib/log'
 import { Refusal, type ApplyWritesOutcome, type ApplyWritesRequest, type CommittedEvent, type EventJob, type Head, type WriteResult } from './commitTypes'
 import { loadHead } from './loadHead'
@@ -160,7 +161,7 @@ export class Committer {
         break
       }
       try {
-        repo ??= await Repo.load(storage, parseCid(next.cid))
+        repo ??= await Repo.load(storage, storedCid(next.cid))
         const built = await this.#buildCommit(repo, next, storage, q.request, keypair)
         if (!built.commit) {
           settled.push({ outcome: { ok: true, commit: { cid: next.cid, rev: next.rev }, results: built.results } })
@@ -276,7 +277,7 @@ export class Committer {
       blocks: carBytes(commit.cid, [...commit.relevantBlocks].map(([cid, bytes]) => ({ cid, bytes }))),
       ops: firehoseOps,
       blobs: [],
-      prevData: parseCid(head.dataCid),
+      prevData: storedCid(head.dataCid),
       time,
     })
     const rows: CommitRows = {

@@ -1,10 +1,10 @@
 import type { Secp256k1Keypair } from '@atproto/crypto'
 import { TID } from '@atproto/common-web'
 import { cidForLex, encode } from '@atproto/lex-cbor'
-import { parseCid } from '@atproto/lex-data'
 import { signCommit } from '@atproto/repo'
 import { importSwitchStatements, type ImportSwitch } from '../src/db/importWrites'
 import { encodeMessageFrame } from '../src/firehose/frames'
+import { storedCid } from '../src/lib/cid'
 import { carBytes } from '../src/repo/car'
 import { Refusal, type EventJob } from './commitTypes'
 
@@ -25,7 +25,7 @@ export function repoImport(d1: D1Database, did: string, keypair: Secp256k1Keypai
   return async (seq, head) => {
     if (head.active) throw new Refusal('InvalidRequest', 'Deactivate the account before importing a repo (com.atproto.server.deactivateAccount)')
     const rev = TID.nextStr(head.rev > req.importedRev ? head.rev : req.importedRev)
-    const commit = await signCommit({ did, version: 3, data: parseCid(req.dataCid), rev, prev: null }, keypair)
+    const commit = await signCommit({ did, version: 3, data: storedCid(req.dataCid), rev, prev: null }, keypair)
     const bytes = encode(commit as never)
     const cid = (await cidForLex(commit as never)).toString()
     const now = Date.now()

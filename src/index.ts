@@ -1,21 +1,16 @@
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
-import { blobRoutes } from './blobs/routes'
 import { collectGarbage } from './blobs/gc'
 import { getDb } from './db/client'
 import { pruneExpiredRefreshTokens } from './db/sessions'
 import { readConfig, type Env } from './env'
-import { SUBSCRIBE_REPOS, subscribeRepos } from './firehose/subscribeRepos'
 import { errorFields, log } from './lib/log'
-import { wellKnown } from './wellKnown'
 import { NotFoundError, toXrpcError, XrpcError } from './lib/errors'
 import { callMethod, type CallOptions } from './xrpc/method'
 import { proxyRequest } from './xrpc/proxy'
-import { methodsByNsid } from './xrpc/routes'
+import { httpRoutes, methodsByNsid } from './xrpc/routes'
 
 export { AccountActor } from '../actors/account-actor'
-
-import { VERSION } from './version'
 
 type Vars = { requestId: string; did?: string; nsid?: string }
 const app = new Hono<{ Bindings: Env; Variables: Vars }>()
@@ -50,16 +45,12 @@ app.use(
   }),
 )
 
-app.route('/', wellKnown)
-app.route('/', blobRoutes)
-
-app.get('/', (c) => c.text('This is an AT Protocol Personal Data Server (Rawkode PDS).\n'))
-app.get('/xrpc/_health', (c) => c.json({ version: VERSION }))
-
-app.get(`/xrpc/${SUBSCRIBE_REPOS}`, (c) => {
-  c.set('nsid', SUBSCRIBE_REPOS)
-  return subscribeRepos(c.req.raw, c.env)
-})
+for (const route of httpRoutes) {
+  app.on(route.method, route.path, (c) => {
+    if (route.nsid) c.set('nsid', route.nsid)
+    return route.handler(c.req.raw, c.env, c.req.param() as Record<string, string>)
+  })
+}
 
 app.all('/xrpc/:nsid', async (c) => {
   const nsid = c.req.param('nsid')

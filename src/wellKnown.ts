@@ -1,4 +1,3 @@
-import { Hono } from 'hono'
 import type { Env } from './env'
 import { readConfig } from './env'
 import { getAccount } from './db/accounts'
@@ -6,17 +5,15 @@ import { getDb } from './db/client'
 import { buildDidDocument } from './identity/didDocument'
 import { NotFoundError } from './lib/errors'
 
-/** did:web document and handle verification for the account this PDS hosts. */
-export const wellKnown = new Hono<{ Bindings: Env }>()
+/** did:web document and handle verification for the account this PDS hosts (routes in xrpc/routes.ts). */
 
-wellKnown.get('/.well-known/did.json', async (c) => {
-  const config = readConfig(c.env)
+export async function didJson(_req: Request, env: Env): Promise<Response> {
+  const config = readConfig(env)
   if (!config.did.startsWith('did:web:')) throw new NotFoundError('This PDS does not host a did:web document')
-  const account = await getAccount(getDb(c.env.DB), config)
-  return c.json(await buildDidDocument(config, account.handle))
-})
+  const account = await getAccount(getDb(env.DB), config)
+  return Response.json(await buildDidDocument(config, account.handle))
+}
 
-wellKnown.get('/.well-known/atproto-did', async (c) => {
-  const config = readConfig(c.env)
-  return c.text(config.did, 200, { 'content-type': 'text/plain; charset=utf-8' })
-})
+export async function atprotoDid(_req: Request, env: Env): Promise<Response> {
+  return new Response(readConfig(env).did, { headers: { 'content-type': 'text/plain; charset=utf-8' } })
+}

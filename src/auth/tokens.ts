@@ -1,6 +1,6 @@
 import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import type { Config } from '../env'
-import { InvalidTokenError } from '../lib/errors'
+import { BadTokenScopeError, InvalidTokenError } from '../lib/errors'
 
 /** Scopes as the reference PDS mints them (legacy password sessions). */
 export const Scope = {
@@ -61,7 +61,7 @@ export async function verifyToken(config: Config, token: string, scopes: readonl
     throw new InvalidTokenError('Token could not be verified')
   }
   const scope = typeof payload.scope === 'string' ? payload.scope : ''
-  if (!scopes.includes(scope)) throw new InvalidTokenError('Bad token scope')
+  if (!scopes.includes(scope)) throw new BadTokenScopeError()
   if (typeof payload.sub !== 'string' || !payload.sub.startsWith('did:')) throw new InvalidTokenError('Malformed token')
   return { did: payload.sub, scope, jti: payload.jti }
 }

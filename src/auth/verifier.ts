@@ -1,5 +1,5 @@
 import type { Config } from '../env'
-import { AuthRequiredError, InvalidTokenError } from '../lib/errors'
+import { AuthRequiredError, BadTokenScopeError } from '../lib/errors'
 import { Scope, verifyToken } from './tokens'
 
 /**
@@ -45,9 +45,9 @@ export async function authenticate(req: Request, config: Config, mode: AuthMode)
   }
   const verified = await verifyToken(config, token, scopesFor[mode]).catch((err) => {
     // An app-password session calling an owner-only method is refused, not "invalid".
-    if (err instanceof InvalidTokenError && err.message === 'Bad token scope' && mode !== 'refresh') {
+    if (err instanceof BadTokenScopeError && mode !== 'refresh') {
       return verifyToken(config, token, scopesFor.access).then(() => {
-        throw new InvalidTokenError('Bad token scope', 'InvalidToken')
+        throw new BadTokenScopeError()
       })
     }
     throw err

@@ -7,15 +7,3 @@ import * as raw from 'multiformats/codecs/raw'
 export function blobCid(sha256Digest: Uint8Array): CID {
   return CID.createV1(raw.code, Digest.create(sha256.code, sha256Digest))
 }
-
-/**
- * Parses a CID from text; `null` when it is not a CID at all. A well-formed CID
- * of another codec is returned as is: it simply names no blob.
- */
-export function parseCid(text: string): CID | null {
-  try {
-    return CID.parse(text)
-  } catch {
-    return null
-  }
-}

@@ -6,14 +6,14 @@ const TIMEOUT_MS = 5000
 /** DNS-over-HTTPS JSON API; Workers have no resolver of their own. */
 export const DOH_URL = 'https://cloudflare-dns.com/dns-query'
 
-export class UpstreamError extends Error {
-  name = 'UpstreamError'
+export class AppViewLookupError extends Error {
+  name = 'AppViewLookupError'
 }
 
 /**
  * Asks the AppView, which resolves and caches every handle on the network
  * (as the reference PDS does). Null when it says the handle does not resolve;
- * throws UpstreamError when it cannot be asked.
+ * throws AppViewLookupError when it cannot be asked.
  */
 export async function resolveHandleViaAppView(handle: string, config: Config): Promise<string | null> {
   const url = assertPublicUrl(`${config.appView.url}/xrpc/com.atproto.identity.resolveHandle?handle=${encodeURIComponent(handle)}`, config.proxyAllowInsecure)
@@ -21,7 +21,7 @@ export async function resolveHandleViaAppView(handle: string, config: Config): P
   try {
     res = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) })
   } catch (err) {
-    throw new UpstreamError(`AppView unreachable: ${err instanceof Error ? err.message : String(err)}`)
+    throw new AppViewLookupError(`AppView unreachable: ${err instanceof Error ? err.message : String(err)}`)
   }
   if (res.status >= 400 && res.status < 500) {
     await res.body?.cancel()
@@ -29,10 +29,10 @@ export async function resolveHandleViaAppView(handle: string, config: Config): P
   }
   if (!res.ok) {
     await res.body?.cancel()
-    throw new UpstreamError(`AppView answered ${res.status}`)
+    throw new AppViewLookupError(`AppView answered ${res.status}`)
   }
   const body = (await res.json().catch(() => null)) as { did?: unknown } | null
-  if (typeof body?.did !== 'string' || !isValidDid(body.did)) throw new UpstreamError('AppView answered without a valid DID')
+  if (typeof body?.did !== 'string' || !isValidDid(body.did)) throw new AppViewLookupError('AppView answered without a valid DID')
   return body.did
 }
 

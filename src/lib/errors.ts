@@ -31,6 +31,20 @@ export class InvalidTokenError extends XrpcError {
   }
 }
 
+/** A valid token whose scope the method does not accept (e.g. an app password on an owner-only method). */
+export class BadTokenScopeError extends InvalidTokenError {
+  constructor() {
+    super('Bad token scope', 'InvalidToken')
+  }
+}
+
+/** A single-user PDS on Cloudflare keeps no email address and sends no mail; the email methods say so rather than pretend. */
+export class EmailNotSupportedError extends InvalidRequestError {
+  constructor() {
+    super('This PDS does not store an email address or send email')
+  }
+}
+
 export class AuthRequiredError extends XrpcError {
   constructor(message = 'Authentication Required', error = 'AuthenticationRequired') {
     super(401, error, message)

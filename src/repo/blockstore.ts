@@ -1,6 +1,7 @@
 import { BlockMap, ReadableBlockstore, type CommitData, type RepoStorage } from '@atproto/repo'
-import { parseCid, type Cid } from '@atproto/lex-data'
+import type { Cid } from '@atproto/lex-data'
 import { getBlock, getBlocks } from '../db/blocks'
+import { storedCid } from '../lib/cid'
 
 /**
  * Read-only block access over D1's `repo_block` for one repo, with an
@@ -42,7 +43,7 @@ export class D1Blockstore extends ReadableBlockstore implements RepoStorage {
     }
     for (const [cid, bytes] of await getBlocks(this.d1, this.did, toFetch.map((c) => c.toString()))) {
       this.cache?.set(cid, bytes)
-      blocks.set(parseCid(cid), bytes)
+      blocks.set(storedCid(cid), bytes)
     }
     const missing = cids.filter((cid) => !blocks.has(cid))
     return { blocks, missing }

@@ -1,12 +1,13 @@
 import { CarBufferWriter, CarWriter } from '@ipld/car'
 import { CID } from 'multiformats/cid'
+import { storedCid } from '../lib/cid'
 
 export interface CarBlock {
   cid: { bytes: Uint8Array } | string
   bytes: Uint8Array
 }
 
-const toCid = (cid: CarBlock['cid']) => (typeof cid === 'string' ? CID.parse(cid) : CID.decode(cid.bytes))
+const toCid = (cid: CarBlock['cid']) => CID.decode(typeof cid === 'string' ? storedCid(cid).bytes : cid.bytes)
 
 /**
  * A CAR v1 with one root, produced as blocks arrive: memory stays bounded by

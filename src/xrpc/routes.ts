@@ -1,4 +1,13 @@
-/** The inventory of every XRPC method this PDS serves itself, sorted by NSID. */
+/**
+ * The inventory of every endpoint: the XRPC methods this PDS serves itself
+ * (sorted by NSID), then the plain HTTP routes. src/index.ts dispatches from
+ * here; an NSID not listed goes to the proxy.
+ */
+import type { Env } from '../env'
+import { getBlobByPath } from '../blobs/blobByPath'
+import { SUBSCRIBE_REPOS, subscribeRepos } from '../firehose/subscribeRepos'
+import { VERSION } from '../version'
+import { atprotoDid, didJson } from '../wellKnown'
 import type { XrpcMethod } from './method'
 import getPreferences from './actor/getPreferences'
 import putPreferences from './actor/putPreferences'
@@ -83,3 +92,22 @@ export const methods: XrpcMethod[] = [
 ]
 
 export const methodsByNsid = new Map(methods.map((m) => [m.nsid, m]))
+
+export interface HttpRoute {
+  method: 'GET'
+  path: string
+  /** Logged as the request's NSID. */
+  nsid?: string
+  handler(req: Request, env: Env, params: Record<string, string>): Response | Promise<Response>
+}
+
+/** Endpoints that are not lexicon methods of ours, or not plain XRPC calls. */
+export const httpRoutes: HttpRoute[] = [
+  { method: 'GET', path: '/', handler: () => new Response('This is an AT Protocol Personal Data Server (Rawkode PDS).\n') },
+  { method: 'GET', path: '/.well-known/atproto-did', handler: atprotoDid },
+  { method: 'GET', path: '/.well-known/did.json', handler: didJson },
+  { method: 'GET', path: '/blobs/:cid', handler: getBlobByPath },
+  { method: 'GET', path: '/xrpc/_health', handler: () => Response.json({ version: VERSION }) },
+  // A WebSocket upgrade, handed to the account's actor.
+  { method: 'GET', path: `/xrpc/${SUBSCRIBE_REPOS}`, nsid: SUBSCRIBE_REPOS, handler: subscribeRepos },
+]

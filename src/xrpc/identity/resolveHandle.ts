@@ -1,6 +1,6 @@
 import { normalizeHandle } from '@atproto/syntax'
 import { getAccount } from '../../db/accounts'
-import { resolveHandleViaAppView, UpstreamError } from '../../identity/handleResolution'
+import { resolveHandleViaAppView, AppViewLookupError } from '../../identity/handleResolution'
 import { InvalidRequestError, UpstreamFailureError } from '../../lib/errors'
 import { query } from '../method'
 
@@ -13,7 +13,7 @@ export default query('com.atproto.identity.resolveHandle', {}, async ({ db, conf
   try {
     did = await resolveHandleViaAppView(handle, config)
   } catch (err) {
-    if (err instanceof UpstreamError) throw new UpstreamFailureError(`Unable to resolve handle: ${err.message}`)
+    if (err instanceof AppViewLookupError) throw new UpstreamFailureError(`Unable to resolve handle: ${err.message}`)
     throw err
   }
   if (!did) throw new InvalidRequestError('Unable to resolve handle', 'HandleNotFound')

@@ -1,5 +1,5 @@
 import { getAccount } from '../../db/accounts'
-import { getRepoStatus } from '../../db/accountStatus'
+import { getStoredRepoSummary } from '../../db/storedRepoSummary'
 import type { Config, Env } from '../../env'
 import { getAtprotoKey, getServiceEndpoint, resolveDid } from '../../identity/resolveDid'
 import { getSigningKey } from '../../identity/signingKey'
@@ -9,12 +9,12 @@ import { query } from '../method'
 /** Migration and recovery tools poll this; counts come straight from the D1 tables. */
 export default query('com.atproto.server.checkAccountStatus', { auth: 'access' }, async ({ db, env, config, auth }) => {
   const did = auth!.did
-  const [account, stored, validDid] = await Promise.all([getAccount(db, config), getRepoStatus(db, did), isValidDidDocForService(env, config)])
+  const [account, stored, validDid] = await Promise.all([getAccount(db, config), getStoredRepoSummary(db, did), isValidDidDocForService(env, config)])
   let repo = stored
   if (!repo.head) {
     // The lexicon requires a commit CID: have the actor create the (empty) repo the account already owns.
     await actorFor(env, config).getHead()
-    repo = await getRepoStatus(db, did)
+    repo = await getStoredRepoSummary(db, did)
   }
   if (!repo.head) throw new Error('repo head missing after the actor created it')
   return {

@@ -1,4 +1,4 @@
-import { parseCid } from '../../blobs/cid'
+import { parseCid } from '../../lib/cid'
 import { blobResponse } from '../../blobs/serve'
 import { getReferencedBlob } from '../../db/blobs'
 import { log } from '../../lib/log'

@@ -1,6 +1,6 @@
-import { parseCidSafe } from '@atproto/lex-data'
 import { D1Blockstore } from '../../repo/blockstore'
 import { carBytes } from '../../repo/car'
+import { parseCid } from '../../lib/cid'
 import { InvalidRequestError } from '../../lib/errors'
 import { query } from '../method'
 import { assertRepoAvailable } from './repoAvailability'
@@ -9,7 +9,7 @@ export default query('com.atproto.sync.getBlocks', {}, async ({ env, config, db,
   const did: string = params.did
   await assertRepoAvailable(db, config, did)
   const cids = (params.cids as string[]).map((c) => {
-    const cid = parseCidSafe(c)
+    const cid = parseCid(c)
     if (!cid) throw new InvalidRequestError(`Invalid CID: ${c}`)
     return cid
   })

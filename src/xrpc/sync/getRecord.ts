@@ -1,5 +1,5 @@
 import { concatBytesAsync, getRecords } from '@atproto/repo'
-import { parseCid } from '@atproto/lex-data'
+import { storedCid } from '../../lib/cid'
 import { D1Blockstore } from '../../repo/blockstore'
 import { readHead } from '../../repo/readHead'
 import { query } from '../method'
@@ -11,6 +11,6 @@ export default query('com.atproto.sync.getRecord', {}, async ({ env, config, db,
   await assertRepoAvailable(db, config, did)
   const head = await readHead(env, config)
   const storage = new D1Blockstore(env.DB, did)
-  const car = await concatBytesAsync(getRecords(storage, parseCid(head.cid), [{ collection: params.collection, rkey: params.rkey }]))
+  const car = await concatBytesAsync(getRecords(storage, storedCid(head.cid), [{ collection: params.collection, rkey: params.rkey }]))
   return { body: car, contentType: 'application/vnd.ipld.car' }
 })

@@ -3,7 +3,7 @@ import type { Db } from './client'
 import { blobMeta, record, recordBlob, repoBlock, repoRoot } from './schema'
 
 /** What checkAccountStatus reports about the stored repo: head, and how much of it is here. */
-export async function getRepoStatus(db: Db, did: string) {
+export async function getStoredRepoSummary(db: Db, did: string) {
   const [root, blocks, records, imported, expected] = await db.batch([
     db.select({ cid: repoRoot.cid, rev: repoRoot.rev }).from(repoRoot).where(eq(repoRoot.did, did)),
     db.select({ n: count() }).from(repoBlock).where(eq(repoBlock.did, did)),
