@@ -5,6 +5,7 @@
  * the real network. The stand-in AppView checks service auth the way a real
  * one does: against the key in our DID document, fetched from the Worker.
  */
+import { AtpAgent } from '@atproto/api'
 import { verifySignature } from '@atproto/crypto'
 import { base64url } from 'multiformats/bases/base64'
 import { vi } from 'vitest'
@@ -109,4 +110,48 @@ export function didDocument(did: string, services: Record<string, string>) {
     id: did,
     service: Object.entries(services).map(([id, serviceEndpoint]) => ({ id: `#${id}`, type: 'AtprotoService', serviceEndpoint })),
   }
+}
+
+/**
+ * The video service as the app uses it: the app sends the video to
+ * `app.bsky.video.uploadVideo` with its own service token (aud = the PDS's
+ * service DID, lxm = com.atproto.repo.uploadBlob), and the service, after
+ * checking the token against the issuer's DID document as the real one does,
+ * uploads the processed video to the PDS with that same token, through a
+ * real `AtpAgent` that holds no session of its own.
+ */
+export function standInVideoService() {
+  const uploads: { status: number; body: any }[] = []
+  const handler: Handler = async (req) => {
+    const url = new URL(req.url)
+    if (url.pathname !== '/xrpc/app.bsky.video.uploadVideo') return Response.json({ error: 'MethodNotImplemented', message: url.pathname }, { status: 501 })
+    const token = (req.headers.get('authorization') ?? '').replace(/^Bearer /, '')
+    const claims = await verifyServiceToken(token)
+    if (!claims || claims.lxm !== 'com.atproto.repo.uploadBlob') return Response.json({ error: 'AuthenticationRequired', message: 'bad token' }, { status: 401 })
+    const bytes = new Uint8Array(await req.arrayBuffer())
+    const pds = new AtpAgent({ service: 'https://pds.test', fetch: (input, init) => worker.fetch(new Request(input, init)) as unknown as Promise<Response> })
+    try {
+      const res = await pds.com.atproto.repo.uploadBlob(bytes, { encoding: req.headers.get('content-type') ?? 'video/mp4', headers: { authorization: `Bearer ${token}` } })
+      uploads.push({ status: 200, body: res.data })
+      return Response.json({ jobId: crypto.randomUUID(), did: claims.iss, state: 'JOB_STATE_COMPLETED', blob: res.data.blob })
+    } catch (err: any) {
+      uploads.push({ status: err.status, body: { error: err.error, message: err.message } })
+      return Response.json({ jobId: crypto.randomUUID(), did: claims.iss, state: 'JOB_STATE_FAILED', error: err.error, message: err.message })
+    }
+  }
+  return { url: VIDEO.url, did: VIDEO.did, handler, uploads }
+}
+
+export const VIDEO = { url: 'http://127.0.0.1:2586', did: 'did:web:video.test' } as const
+
+/** Checks an ES256K service token's signature against our DID document's `#atproto` key; claims if it verifies. */
+export async function verifyServiceToken(token: string): Promise<Record<string, any> | null> {
+  const [h, p, s] = token.split('.')
+  if (!h || !p || !s) return null
+  const claims = JSON.parse(new TextDecoder().decode(base64url.baseDecode(p)))
+  const doc: any = await (await worker.fetch('https://pds.test/.well-known/did.json')).json()
+  const vm = doc.verificationMethod.find((v: any) => v.id === `${claims.iss}#atproto`)
+  if (!vm) return null
+  const ok = await verifySignature(`did:key:${vm.publicKeyMultibase}`, new TextEncoder().encode(`${h}.${p}`), base64url.baseDecode(s))
+  return ok && claims.exp > Date.now() / 1000 ? claims : null
 }

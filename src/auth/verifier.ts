@@ -1,6 +1,7 @@
 import type { Config } from '../env'
 import { AuthRequiredError, BadTokenScopeError } from '../lib/errors'
 import { Scope, verifyToken } from './tokens'
+import { isServiceJwt, verifyUserServiceJwt } from './userServiceAuth'
 
 /**
  * What a method demands of its caller:
@@ -8,9 +9,14 @@ import { Scope, verifyToken } from './tokens'
  * - `privileged`: full access or a privileged app password;
  * - `full`: the owner's own password session (account and app-password management);
  * - `refresh`: a refresh token (refreshSession, deleteSession);
- * - `optional`: verified if present, anonymous otherwise.
+ * - `optional`: verified if present, anonymous otherwise;
+ * - `accessOrService`: as `access`, or the account's own service JWT for this
+ *   method (uploadBlob from the video service, as the reference PDS allows).
  */
-export type AuthMode = 'none' | 'optional' | 'access' | 'privileged' | 'full' | 'refresh'
+export type AuthMode = 'none' | 'optional' | 'access' | 'privileged' | 'full' | 'refresh' | 'accessOrService'
+
+/** The scope an AuthContext carries when the caller presented a user service JWT. */
+export const SERVICE_AUTH_SCOPE = 'service'
 
 export interface AuthContext {
   did: string
@@ -26,6 +32,7 @@ const scopesFor: Record<Exclude<AuthMode, 'none'>, readonly string[]> = {
   privileged: [Scope.Access, Scope.AppPassPrivileged],
   full: [Scope.Access],
   refresh: [Scope.Refresh],
+  accessOrService: [Scope.Access, Scope.AppPass, Scope.AppPassPrivileged],
 }
 
 export function bearerToken(req: Request): string | null {
@@ -42,6 +49,10 @@ export async function authenticate(req: Request, config: Config, mode: AuthMode)
   if (!token) {
     if (mode === 'optional') return null
     throw new AuthRequiredError('Authentication Required', 'AuthMissing')
+  }
+  if (mode === 'accessOrService' && isServiceJwt(token)) {
+    const { did } = await verifyUserServiceJwt(config, token, new URL(req.url).pathname.replace(/^\/xrpc\//, ''))
+    return { did, scope: SERVICE_AUTH_SCOPE, token }
   }
   const verified = await verifyToken(config, token, scopesFor[mode]).catch((err) => {
     // An app-password session calling an owner-only method is refused, not "invalid".
