@@ -53,7 +53,16 @@ export interface VerifiedCall {
  * not verify: signature against the issuer's `#atproto` key, `aud` its own
  * DID, `lxm` the method called, unexpired with at most 60 s of life, fresh `jti`.
  */
-export function standInService(did: string, answers: Record<string, (call: VerifiedCall) => unknown>) {
+export function standInService(
+  did: string,
+  answers: Record<string, (call: VerifiedCall) => unknown>,
+  /**
+   * Per-method token expectations other than `aud` = this service, `lxm` = the
+   * method: the AppView's getFeed accepts a token meant for the feed generator
+   * (`aud` unchecked, `lxm` getFeedSkeleton) to pass it on, as the real one does.
+   */
+  expect: Record<string, { aud?: string; lxm: string }> = {},
+) {
   const calls: VerifiedCall[] = []
   const refusals: string[] = []
   const seenJtis = new Set<string>()
@@ -71,8 +80,9 @@ export function standInService(did: string, answers: Record<string, (call: Verif
     const ok = await verifySignature(`did:key:${vm.publicKeyMultibase}`, new TextEncoder().encode(`${h}.${p}`), base64url.baseDecode(s))
     if (!ok) throw new Error('bad signature')
     const now = Math.floor(Date.now() / 1000)
-    if (claims.aud !== did) throw new Error(`aud ${claims.aud} is not ${did}`)
-    if (claims.lxm !== nsid) throw new Error(`lxm ${claims.lxm} is not ${nsid}`)
+    const want = expect[nsid] ?? { aud: did, lxm: nsid }
+    if (want.aud !== undefined && claims.aud !== want.aud) throw new Error(`aud ${claims.aud} is not ${want.aud}`)
+    if (claims.lxm !== want.lxm) throw new Error(`lxm ${claims.lxm} is not ${want.lxm}`)
     if (!(claims.exp > now) || claims.exp - claims.iat > 60) throw new Error(`bad exp ${claims.exp} (iat ${claims.iat})`)
     if (typeof claims.jti !== 'string' || seenJtis.has(claims.jti)) throw new Error('missing or replayed jti')
     seenJtis.add(claims.jti)
@@ -154,4 +164,102 @@ export async function verifyServiceToken(token: string): Promise<Record<string, 
   if (!vm) return null
   const ok = await verifySignature(`did:key:${vm.publicKeyMultibase}`, new TextEncoder().encode(`${h}.${p}`), base64url.baseDecode(s))
   return ok && claims.exp > Date.now() / 1000 ? claims : null
+}
+
+export const FEEDGEN = { url: 'http://127.0.0.1:2587', did: 'did:web:feedgen.test' } as const
+export const FEED_URI = 'at://did:plc:feedownerfeedownerfeedown/app.bsky.feed.generator/for-alice'
+export const BOB = { did: 'did:plc:bobbobbobbobbobbobbobbob', handle: 'bob.test' } as const
+const BOB_POST: Record<string, any> = {
+  uri: `at://${BOB.did}/app.bsky.feed.post/3kbobbobbob22`,
+  cid: 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm',
+  author: { did: BOB.did, handle: BOB.handle },
+  record: { $type: 'app.bsky.feed.post', text: 'hello from bob', createdAt: '2026-01-01T00:00:00.000Z' },
+  replyCount: 0,
+  repostCount: 0,
+  likeCount: 0,
+  quoteCount: 0,
+  indexedAt: '2026-01-01T00:00:01.000Z',
+}
+
+/**
+ * An AppView that lags: it knows our repo only as of its last `catchUp()`
+ * (read from the Worker as a real AppView reads the firehose: records and the
+ * rev), answers from that snapshot, and says how far it got in
+ * `atproto-repo-rev`, as the real one does. It verifies every service token
+ * (standInService), and its getFeed passes the token on to a stand-in feed
+ * generator that verifies it is meant for the generator.
+ */
+export function standInAppView() {
+  let rev: string | null = null
+  let posts: { uri: string; cid: string; value: any }[] = []
+  let profile: any = null
+
+  async function pds(nsid: string, params: Record<string, string>) {
+    const url = new URL(`https://pds.test/xrpc/${nsid}`)
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v)
+    const res = await worker.fetch(url.toString())
+    return res.ok ? ((await res.json()) as any) : null
+  }
+  async function catchUp() {
+    rev = (await pds('com.atproto.sync.getLatestCommit', { did: TEST_DID }))?.rev ?? null
+    posts = (await pds('com.atproto.repo.listRecords', { repo: TEST_DID, collection: 'app.bsky.feed.post', limit: '100' }))?.records ?? []
+    profile = (await pds('com.atproto.repo.getRecord', { repo: TEST_DID, collection: 'app.bsky.actor.profile', rkey: 'self' }))?.value ?? null
+  }
+  const author = () => ({ did: TEST_DID, handle: 'alice.test', ...(profile?.displayName ? { displayName: profile.displayName } : {}) })
+  const postView = (p: { uri: string; cid: string; value: any }) => ({
+    uri: p.uri,
+    cid: p.cid,
+    author: author(),
+    record: p.value,
+    replyCount: 0,
+    repostCount: 0,
+    likeCount: 0,
+    quoteCount: 0,
+    indexedAt: p.value.createdAt,
+  })
+  const withRev = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...(rev ? { 'atproto-repo-rev': rev } : {}) } })
+  const ownFeed = () => [...posts].sort((a, b) => (a.value.createdAt < b.value.createdAt ? 1 : -1)).map((p) => ({ post: postView(p) }))
+  const threadOf = (uri: string): any => {
+    const p = posts.find((x) => x.uri === uri)
+    if (!p) return null
+    const replies = posts.filter((r) => r.value.reply?.parent?.uri === uri).map((r) => threadOf(r.uri))
+    return { $type: 'app.bsky.feed.defs#threadViewPost', post: postView(p), replies }
+  }
+
+  const feedGenerator = standInService(FEEDGEN.did, {
+    'app.bsky.feed.getFeedSkeleton': (call) => ({ feed: [{ post: BOB_POST.uri }], cursor: `for:${call.claims?.iss ?? 'anonymous'}` }),
+  })
+
+  const service = standInService(
+    APPVIEW.did,
+    {
+      'app.bsky.actor.getProfile': ({ query }) => (query.get('actor') === BOB.did ? withRev({ ...BOB, followersCount: 1 }) : withRev({ ...author(), description: profile?.description, postsCount: posts.length })),
+      'app.bsky.actor.getProfiles': ({ query }) => withRev({ profiles: query.getAll('actors').map((a) => (a === BOB.did ? { ...BOB } : { ...author(), description: profile?.description })) }),
+      'app.bsky.feed.getAuthorFeed': ({ query }) => withRev({ feed: query.get('actor') === BOB.did ? [{ post: BOB_POST }] : ownFeed() }),
+      'app.bsky.feed.getTimeline': () => withRev({ feed: [...ownFeed(), { post: BOB_POST }] }),
+      'app.bsky.feed.getActorLikes': () => withRev({ feed: [] }),
+      'app.bsky.feed.getPosts': ({ query }) => ({ posts: query.getAll('uris').flatMap((u): any[] => (u === BOB_POST.uri ? [BOB_POST] : posts.filter((p) => p.uri === u).map(postView))) }),
+      'app.bsky.feed.getPostThread': ({ query }) => {
+        const uri = query.get('uri')!
+        const thread = uri === BOB_POST.uri ? { $type: 'app.bsky.feed.defs#threadViewPost', post: BOB_POST, replies: [] } : threadOf(uri)
+        return thread ? withRev({ thread }) : withRev({ error: 'NotFound', message: `Post not found: ${uri}` }, 400)
+      },
+      // The PDS resolves a feed's generator from its record, unauthenticated.
+      'com.atproto.repo.getRecord': ({ query }) =>
+        query.get('collection') === 'app.bsky.feed.generator' && `at://${query.get('repo')}/app.bsky.feed.generator/${query.get('rkey')}` === FEED_URI
+          ? { uri: FEED_URI, cid: BOB_POST.cid, value: { $type: 'app.bsky.feed.generator', did: FEEDGEN.did, displayName: 'For Alice', createdAt: '2026-01-01T00:00:00.000Z' } }
+          : Response.json({ error: 'RecordNotFound', message: 'Could not locate record' }, { status: 400 }),
+      // As the real AppView: the caller's token goes on to the feed generator, which checks it is meant for it.
+      'app.bsky.feed.getFeed': async ({ query, headers }) => {
+        const url = `${FEEDGEN.url}/xrpc/app.bsky.feed.getFeedSkeleton?feed=${encodeURIComponent(query.get('feed')!)}`
+        const auth = headers.get('authorization')
+        const res = await feedGenerator.handler(new Request(url, { headers: auth ? { authorization: auth } : {} }))
+        if (!res.ok) return new Response(res.body, { status: res.status, headers: res.headers })
+        const skeleton: any = await res.json()
+        return { feed: skeleton.feed.map(() => ({ post: BOB_POST })), cursor: skeleton.cursor }
+      },
+    },
+    { 'app.bsky.feed.getFeed': { lxm: 'app.bsky.feed.getFeedSkeleton' } },
+  )
+  return { ...service, feedGenerator, catchUp, get rev() { return rev } }
 }

@@ -49,7 +49,8 @@ export const record = sqliteTable(
     indexedAt: integer('indexed_at').notNull(),
   },
   // record_cid_idx: a commit keeps a block some record still points at (two records may share content).
-  (t) => [index('record_collection_idx').on(t.did, t.collection, t.rkey), index('record_cid_idx').on(t.did, t.cid)],
+  // record_rev_idx: read-after-write asks for the records written after the AppView's rev.
+  (t) => [index('record_collection_idx').on(t.did, t.collection, t.rkey), index('record_cid_idx').on(t.did, t.cid), index('record_rev_idx').on(t.did, t.repoRev)],
 )
 
 /** The firehose log: each row is one complete, encoded subscribeRepos frame. */

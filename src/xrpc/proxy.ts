@@ -2,6 +2,7 @@ import { isValidNsid } from '@atproto/syntax'
 import { authenticate, bearerToken, type AuthContext } from '../auth/verifier'
 import { createServiceJwt, isPrivilegedMethod, isProtectedMethod } from '../auth/serviceAuth'
 import { Scope } from '../auth/tokens'
+import { getDb } from '../db/client'
 import type { Config } from '../env'
 import { DidResolutionError, getServiceEndpoint, resolveDid } from '../identity/resolveDid'
 import { getSigningKey } from '../identity/signingKey'
@@ -9,6 +10,8 @@ import { log } from '../lib/log'
 import { assertPublicUrl, UnsafeUrlError } from '../lib/publicUrl'
 import { InvalidRequestError, MethodNotImplementedError, UpstreamFailureError } from '../lib/errors'
 import { lexicons } from '../lib/lexicons'
+import { hasReadAfterWrite, readAfterWrite } from '../readAfterWrite'
+import { feedGeneratorDid, GET_FEED, GET_FEED_SKELETON } from './feedGenerator'
 import type { CallOptions } from './method'
 
 /** Request headers a client may address to the upstream service; never authorization or cookies. */
@@ -76,7 +79,11 @@ export async function proxyRequest(req: Request, nsid: string, opts: CallOptions
   }
   if (auth) {
     const keypair = await getSigningKey(config.signingKeyHex)
-    headers.set('authorization', `Bearer ${await createServiceJwt(keypair, { iss: auth.did, aud: target.did, lxm: nsid })}`)
+    const claims =
+      nsid === GET_FEED
+        ? { aud: await feedGeneratorDid(new URL(req.url).searchParams.get('feed'), config), lxm: GET_FEED_SKELETON }
+        : { aud: target.did, lxm: nsid }
+    headers.set('authorization', `Bearer ${await createServiceJwt(keypair, { iss: auth.did, ...claims })}`)
   }
 
   let upstream: Response
@@ -103,7 +110,9 @@ export async function proxyRequest(req: Request, nsid: string, opts: CallOptions
     const value = upstream.headers.get(name)
     if (value !== null) out.set(name, value)
   }
-  return new Response(upstream.body, { status: upstream.status, headers: out })
+  const response = new Response(upstream.body, { status: upstream.status, headers: out })
+  if (!auth || !hasReadAfterWrite(nsid)) return response
+  return readAfterWrite(nsid, auth.did, response, { config, db: getDb(opts.env.DB), d1: opts.env.DB, url: new URL(req.url), requestId: opts.requestId })
 }
 
 function defaultService(nsid: string, config: Config): Target | null {
