@@ -1,7 +1,8 @@
 import { Server, type Connection, type ConnectionContext } from 'partyserver'
 import { readConfig, type Env } from '../src/env'
 import { decodeFrame, frameType } from '../src/firehose/frames'
-import { requestCrawl } from '../src/firehose/requestCrawl'
+import { getDb } from '../src/db/client'
+import { crawlRelays } from '../src/relays/crawl'
 import { getSigningKey } from '../src/identity/signingKey'
 import { errorFields, log } from '../src/lib/log'
 import { handleChange, statusChange } from './accountEvents'
@@ -49,9 +50,11 @@ export class AccountActor extends Server<Env> {
     // An #account event with active: true is emitted when the repo is first created
     // (the PDS's first events) and on every activation: the moments relays must hear of us.
     try {
-      const { relayHosts, hostname } = this.#config
+      const { relayHosts } = this.#config
       const activated = events.some((e) => frameType(e.frame) === '#account' && decodeFrame(e.frame).body.active === true)
-      if (activated && relayHosts.length > 0) this.ctx.waitUntil(requestCrawl(relayHosts, hostname))
+      if (activated && relayHosts.length > 0) {
+        this.ctx.waitUntil(crawlRelays(getDb(this.env.DB), this.#config, { scope: 'all', reason: 'activated' }).catch((err) => log('error', 'requestCrawl not sent', errorFields(err))))
+      }
     } catch (err) {
       log('error', 'requestCrawl not sent', errorFields(err))
     }

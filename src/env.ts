@@ -45,6 +45,22 @@ export interface Config {
 
 export class ConfigError extends Error {
   name = 'ConfigError'
+  /** The names of the bad settings (never their values), for /xrpc/_health. */
+  readonly settings: string[]
+
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`)
+    this.settings = [...new Set(problems.map((p) => p.split(' ')[0]!))]
+  }
+}
+
+/** The main Bluesky relay, as the reference PDS installer sets PDS_CRAWLERS. */
+export const DEFAULT_RELAY = 'bsky.network'
+
+/** Unset: the main relay, except on a local host (development); set: that list, and empty disables. */
+function relayHosts(raw: string | undefined, isLocal: boolean): string[] {
+  if (raw === undefined) return isLocal ? [] : [DEFAULT_RELAY]
+  return raw.split(',').map((h) => h.trim()).filter(Boolean)
 }
 
 const cache = new WeakMap<object, Config>()
@@ -91,7 +107,7 @@ export function readConfig(env: Env): Config {
   const blobTempGraceHours = num('BLOB_TEMP_GRACE_HOURS', 24)
   const appViewUrl = env.BSKY_APPVIEW_URL || 'https://api.bsky.app'
   const chatUrl = env.BSKY_CHAT_URL || 'https://api.bsky.chat'
-  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
+  if (problems.length > 0) throw new ConfigError(problems)
 
   const isLocal = /^(localhost|127\.0\.0\.1)(:\d+)?$/.test(hostname)
   const config: Config = {
@@ -102,7 +118,7 @@ export function readConfig(env: Env): Config {
     adminPassword,
     jwtSecret: new TextEncoder().encode(jwtSecret),
     signingKeyHex,
-    relayHosts: (env.RELAY_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+    relayHosts: relayHosts(env.RELAY_HOSTS, isLocal),
     eventRetentionMs: eventRetentionHours * 3600_000,
     blobMaxBytes,
     blobTempGraceMs: blobTempGraceHours * 3600_000,

@@ -8,6 +8,7 @@ import { errorFields, log } from './lib/log'
 import { NotFoundError, toXrpcError, XrpcError } from './lib/errors'
 import { callMethod, type CallOptions } from './xrpc/method'
 import { proxyRequest } from './xrpc/proxy'
+import { crawlNewRelaysOnce, crawlRelays } from './relays/crawl'
 import { httpRoutes, methodsByNsid } from './xrpc/routes'
 
 export { AccountActor } from '../actors/account-actor'
@@ -56,6 +57,9 @@ app.all('/xrpc/:nsid', async (c) => {
   const nsid = c.req.param('nsid')
   c.set('nsid', nsid)
   const config = readConfig(c.env)
+  // A deployment with a new relay list asks the new relays at once (one D1 read per isolate).
+  const crawl = crawlNewRelaysOnce(getDb(c.env.DB), config)
+  if (crawl) c.executionCtx.waitUntil(crawl.catch((err) => log('error', 'requestCrawl not sent', errorFields(err))))
   const opts: CallOptions = {
     env: c.env,
     config,
@@ -81,7 +85,7 @@ app.onError((err, c) => {
 
 export default {
   fetch: app.fetch,
-  /** Cron trigger (wrangler.toml): blob garbage collection and expired sessions. */
+  /** Cron trigger (wrangler.toml): blob garbage collection, expired sessions, relay crawl requests. */
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(
       collectGarbage(env, controller.scheduledTime).then(
@@ -90,5 +94,11 @@ export default {
       ),
     )
     ctx.waitUntil(pruneExpiredRefreshTokens(getDb(env.DB)).catch((err) => log('error', 'session prune failed', errorFields(err))))
+    // Relays that were down, refused, or have not heard from us for a while are asked again.
+    ctx.waitUntil(
+      Promise.resolve()
+        .then(() => crawlRelays(getDb(env.DB), readConfig(env), { scope: 'due', reason: 'cron' }))
+        .catch((err) => log('error', 'requestCrawl not sent', errorFields(err))),
+    )
   },
 } satisfies ExportedHandler<Env>

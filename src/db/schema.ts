@@ -132,3 +132,18 @@ export const preference = sqliteTable(
   },
   (t) => [index('preference_did_idx').on(t.did)],
 )
+
+/** The last requestCrawl sent to each relay in RELAY_HOSTS: what the cron and a new deployment compare against. */
+export const relayCrawl = sqliteTable('relay_crawl', {
+  /** The relay's origin (`https://bsky.network`). */
+  relay: text('relay').primaryKey(),
+  /** The hostname we asked it to crawl (a changed PDS_HOSTNAME asks again). */
+  hostname: text('hostname').notNull(),
+  /** `ok`, `refused` (the relay answered an error) or `failed` (unreachable). */
+  status: text('status').notNull(),
+  /** HTTP status and the relay's error, or the network error; never a secret. */
+  detail: text('detail'),
+  attempts: integer('attempts').notNull(),
+  attemptedAt: integer('attempted_at').notNull(),
+  okAt: integer('ok_at'),
+})

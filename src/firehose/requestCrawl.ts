@@ -1,40 +1,48 @@
-import { errorFields, log } from '../lib/log'
-
 export const REQUEST_CRAWL = 'com.atproto.sync.requestCrawl'
 
-/** A relay that does not answer within this long is given up on (logged); it will hear from us again on the next activation. */
+/** A relay that does not answer within this long counts as unreachable for this attempt. */
 const TIMEOUT_MS = 10_000
 
+export interface CrawlAttempt {
+  /** `ok`; `refused`: the relay answered with an error; `failed`: it could not be reached. */
+  status: 'ok' | 'refused' | 'failed'
+  /** The HTTP status and the relay's error, or the network error (for the owner and the log). */
+  detail: string | null
+  /** Worth trying again soon: unreachable, 5xx or 429 (a 4xx refusal waits for the next cron). */
+  retry: boolean
+}
+
+/** `bsky.network` → `https://bsky.network`; a full origin (`http://localhost:2470`, a dev relay) is kept. */
+export function relayOrigin(relay: string): string {
+  return relay.includes('://') ? relay.replace(/\/+$/, '') : `https://${relay}`
+}
+
 /**
- * Asks each relay to subscribe to our firehose (com.atproto.sync.requestCrawl
- * with our hostname). Relays learn of a PDS only this way, so we call it when
- * the PDS first has events and whenever the account is activated. Best
- * effort: a relay that is down or refuses is logged and never fails anything;
- * the returned promise always resolves.
- *
- * `relayHosts` are host names (`bsky.network`), or full origins
- * (`http://localhost:2470`) for a relay on a development machine.
+ * Asks one relay to subscribe to our firehose (com.atproto.sync.requestCrawl
+ * with our hostname): relays learn of a PDS only this way. Never throws.
  */
-export async function requestCrawl(relayHosts: string[], hostname: string, fetcher: typeof fetch = fetch): Promise<void> {
-  await Promise.all(
-    relayHosts.map(async (relay) => {
-      const origin = relay.includes('://') ? relay.replace(/\/+$/, '') : `https://${relay}`
-      try {
-        const res = await fetcher(`${origin}/xrpc/${REQUEST_CRAWL}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ hostname }),
-          signal: AbortSignal.timeout(TIMEOUT_MS),
-        })
-        if (res.ok) {
-          await res.body?.cancel()
-          log('info', 'requestCrawl sent', { relay: origin, hostname })
-        } else {
-          log('warn', 'requestCrawl refused', { relay: origin, hostname, status: res.status, body: (await res.text()).slice(0, 300) })
-        }
-      } catch (err) {
-        log('warn', 'requestCrawl failed', { relay: origin, hostname, ...errorFields(err) })
-      }
-    }),
-  )
+export async function requestCrawlOnce(origin: string, hostname: string, fetcher: typeof fetch = fetch): Promise<CrawlAttempt> {
+  try {
+    const res = await fetcher(`${origin}/xrpc/${REQUEST_CRAWL}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ hostname }),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    })
+    if (res.ok) {
+      await res.body?.cancel()
+      return { status: 'ok', detail: null, retry: false }
+    }
+    const text = (await res.text().catch(() => '')).slice(0, 300)
+    let error = ''
+    try {
+      const body = JSON.parse(text)
+      error = [body.error, body.message].filter(Boolean).join(': ')
+    } catch {
+      error = text
+    }
+    return { status: 'refused', detail: `${res.status} ${error}`.trim(), retry: res.status >= 500 || res.status === 429 }
+  } catch (err) {
+    return { status: 'failed', detail: err instanceof Error ? `${err.name}: ${err.message}` : String(err), retry: true }
+  }
 }

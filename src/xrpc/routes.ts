@@ -41,6 +41,8 @@ import requestEmailUpdate from './server/requestEmailUpdate'
 import revokeAppPassword from './server/revokeAppPassword'
 import updateEmail from './server/updateEmail'
 import getBlob from './sync/getBlob'
+import ownerGetCrawlStatus from './owner/getCrawlStatus'
+import ownerRequestCrawl from './owner/requestCrawl'
 import getBlocks from './sync/getBlocks'
 import getLatestCommit from './sync/getLatestCommit'
 import syncGetRecord from './sync/getRecord'
@@ -89,6 +91,8 @@ export const methods: XrpcMethod[] = [
   getRepoStatus,
   listBlobs,
   listRepos,
+  ownerGetCrawlStatus,
+  ownerRequestCrawl,
 ]
 
 export const methodsByNsid = new Map(methods.map((m) => [m.nsid, m]))

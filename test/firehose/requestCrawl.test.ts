@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { afterEach, describe, expect, it } from 'vitest'
-import { requestCrawl } from '../../src/firehose/requestCrawl'
+import { requestCrawlOnce } from '../../src/firehose/requestCrawl'
 import { useNetwork, type Network } from '../standIns'
 import { FirehoseClient } from './consumer'
 
@@ -49,14 +49,15 @@ describe('requestCrawl', () => {
     sub.close()
   })
 
-  it('logs a refusal or a network failure and still resolves', async () => {
+  it('reports a refusal or a network failure as a value, never throwing', async () => {
     const calls: Crawl[] = []
     const fetcher = async (input: RequestInfo | URL, init?: RequestInit) => {
       const req = new Request(input, init)
       if (req.url.startsWith(DOWN)) throw new TypeError('connection refused')
       return standInRelay(calls, 400)(req)
     }
-    await expect(requestCrawl(['relay.test', DOWN], 'pds.test', fetcher as typeof fetch)).resolves.toBeUndefined()
+    await expect(requestCrawlOnce(RELAY, 'pds.test', fetcher as typeof fetch)).resolves.toEqual({ status: 'refused', detail: '400 InvalidRequest: no', retry: false })
+    await expect(requestCrawlOnce(DOWN, 'pds.test', fetcher as typeof fetch)).resolves.toEqual({ status: 'failed', detail: 'TypeError: connection refused', retry: true })
     expect(calls.map((c) => c.url)).toEqual([`${RELAY}/xrpc/com.atproto.sync.requestCrawl`])
   })
 })

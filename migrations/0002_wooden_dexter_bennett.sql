@@ -1,1 +1,0 @@
-CREATE INDEX `record_rev_idx` ON `record` (`did`,`repo_rev`);
