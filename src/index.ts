@@ -3,7 +3,7 @@ import { cors } from 'hono/cors'
 import { collectGarbage } from './blobs/gc'
 import { getDb } from './db/client'
 import { pruneExpiredRefreshTokens } from './db/sessions'
-import { readConfig, type Env } from './env'
+import { ConfigError, readConfig, type Env } from './env'
 import { errorFields, log } from './lib/log'
 import { NotFoundError, toXrpcError, XrpcError } from './lib/errors'
 import { callMethod, type CallOptions } from './xrpc/method'
@@ -13,7 +13,7 @@ import { httpRoutes, methodsByNsid } from './xrpc/routes'
 
 export { AccountActor } from '../actors/account-actor'
 
-type Vars = { requestId: string; did?: string; nsid?: string }
+type Vars = { requestId: string; did?: string; nsid?: string; error?: string }
 const app = new Hono<{ Bindings: Env; Variables: Vars }>()
 
 // One JSON log line per request; tokens and bodies never appear in it.
@@ -29,6 +29,8 @@ app.use('*', async (c, next) => {
     path: new URL(c.req.url).pathname,
     nsid: c.get('nsid'),
     status,
+    // What failed, by its XRPC error name (ours, or the upstream's for a proxied call); never the message.
+    error: status >= 400 ? (c.get('error') ?? (await errorName(c.res))) : undefined,
     ms: Date.now() - started,
     did: c.get('did'),
   })
@@ -76,12 +78,21 @@ app.all('/xrpc/:nsid', async (c) => {
 app.notFound(() => new NotFoundError().toResponse())
 
 app.onError((err, c) => {
-  const xrpcErr = toXrpcError(err)
-  if (!(err instanceof XrpcError)) log('error', 'unhandled error', { requestId: c.get('requestId'), nsid: c.get('nsid'), ...errorFields(err) })
+  const xrpcErr = err instanceof ConfigError ? new XrpcError(503, 'InvalidConfiguration', 'The server configuration is invalid: see /xrpc/_health') : toXrpcError(err)
+  c.set('error', xrpcErr.error)
+  if (err instanceof ConfigError) log('error', 'invalid configuration', { requestId: c.get('requestId'), settings: err.settings })
+  else if (!(err instanceof XrpcError)) log('error', 'unhandled error', { requestId: c.get('requestId'), nsid: c.get('nsid'), ...errorFields(err) })
   const res = xrpcErr.toResponse()
   res.headers.set('access-control-allow-origin', '*')
   return res
 })
+
+/** The `error` of a JSON error body (an upstream's, passed through), if it looks like an XRPC error name. */
+async function errorName(res: Response): Promise<string | undefined> {
+  if (!/^application\/json\b/i.test(res.headers.get('content-type') ?? '')) return undefined
+  const body = (await res.clone().json().catch(() => null)) as { error?: unknown } | null
+  return typeof body?.error === 'string' && /^[A-Za-z][A-Za-z0-9]{0,63}$/.test(body.error) ? body.error : undefined
+}
 
 export default {
   fetch: app.fetch,

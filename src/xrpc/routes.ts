@@ -6,7 +6,6 @@
 import type { Env } from '../env'
 import { getBlobByPath } from '../blobs/blobByPath'
 import { SUBSCRIBE_REPOS, subscribeRepos } from '../firehose/subscribeRepos'
-import { VERSION } from '../version'
 import { atprotoDid, didJson } from '../wellKnown'
 import type { XrpcMethod } from './method'
 import getPreferences from './actor/getPreferences'
@@ -40,6 +39,7 @@ import requestEmailConfirmation from './server/requestEmailConfirmation'
 import requestEmailUpdate from './server/requestEmailUpdate'
 import revokeAppPassword from './server/revokeAppPassword'
 import updateEmail from './server/updateEmail'
+import { health } from './health'
 import getBlob from './sync/getBlob'
 import ownerGetCrawlStatus from './owner/getCrawlStatus'
 import ownerRequestCrawl from './owner/requestCrawl'
@@ -111,7 +111,7 @@ export const httpRoutes: HttpRoute[] = [
   { method: 'GET', path: '/.well-known/atproto-did', handler: atprotoDid },
   { method: 'GET', path: '/.well-known/did.json', handler: didJson },
   { method: 'GET', path: '/blobs/:cid', handler: getBlobByPath },
-  { method: 'GET', path: '/xrpc/_health', handler: () => Response.json({ version: VERSION }) },
+  { method: 'GET', path: '/xrpc/_health', handler: health },
   // A WebSocket upgrade, handed to the account's actor.
   { method: 'GET', path: `/xrpc/${SUBSCRIBE_REPOS}`, nsid: SUBSCRIBE_REPOS, handler: subscribeRepos },
 ]
