@@ -1,6 +1,7 @@
 import type { Config } from '../env'
 import type { Db } from '../db/client'
 import { getAccount, type AccountState } from '../db/accounts'
+import { getAccountEmail } from '../db/accountEmail'
 import { storeRefreshToken } from '../db/sessions'
 import { buildDidDocument } from '../identity/didDocument'
 import { createTokenPair, type AccessScope } from './tokens'
@@ -14,10 +15,13 @@ export async function openSession(db: Db, config: Config, scope: AccessScope, ap
 
 /** The session view; pass the account when the caller has already read it. */
 export async function describeSession(db: Db, config: Config, known?: AccountState) {
-  const account = known ?? (await getAccount(db, config))
+  const [account, email] = await Promise.all([known ?? getAccount(db, config), getAccountEmail(db, config.did)])
   return {
     handle: account.handle,
     did: account.did,
+    // No mailer: sign-in codes by email are never on; an address set by the owner is confirmed (README "Email").
+    ...(email ? { email: email.email, emailConfirmed: email.confirmedAt !== null } : { emailConfirmed: false }),
+    emailAuthFactor: false,
     didDoc: await buildDidDocument(config, account.handle),
     active: account.active,
     ...(account.status ? { status: account.status } : {}),

@@ -147,3 +147,14 @@ export const relayCrawl = sqliteTable('relay_crawl', {
   attemptedAt: integer('attempted_at').notNull(),
   okAt: integer('ok_at'),
 })
+
+/**
+ * The owner's email address, set from the app (updateEmail). There is no
+ * mailer: an address the owner sets with the owner password counts as
+ * confirmed (README "Email").
+ */
+export const accountEmail = sqliteTable('account_email', {
+  did: text('did').primaryKey(),
+  email: text('email').notNull(),
+  confirmedAt: integer('confirmed_at'),
+})

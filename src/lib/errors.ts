@@ -38,13 +38,6 @@ export class BadTokenScopeError extends InvalidTokenError {
   }
 }
 
-/** A single-user PDS on Cloudflare keeps no email address and sends no mail; the email methods say so rather than pretend. */
-export class EmailNotSupportedError extends InvalidRequestError {
-  constructor() {
-    super('This PDS does not store an email address or send email')
-  }
-}
-
 export class AuthRequiredError extends XrpcError {
   constructor(message = 'Authentication Required', error = 'AuthenticationRequired') {
     super(401, error, message)

@@ -1,6 +1,11 @@
-import { EmailNotSupportedError } from '../../lib/errors'
+import { getAccountEmail } from '../../db/accountEmail'
+import { InvalidRequestError } from '../../lib/errors'
 import { procedure } from '../method'
 
-export default procedure('com.atproto.server.requestEmailConfirmation', { auth: 'full', input: 'none' }, async () => {
-  throw new EmailNotSupportedError()
+/**
+ * Nothing to send: the owner's address is confirmed when set (updateEmail).
+ * Without an address, the reference PDS's answer.
+ */
+export default procedure('com.atproto.server.requestEmailConfirmation', { auth: 'full', input: 'none' }, async ({ db, config }) => {
+  if (!(await getAccountEmail(db, config.did))) throw new InvalidRequestError('account does not have an email address')
 })

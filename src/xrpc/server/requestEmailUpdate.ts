@@ -1,6 +1,6 @@
 import { procedure } from '../method'
 
-/** No email is stored, so no confirmation code guards changing it. */
+/** No mailer, so no code guards the change: the owner password session is the proof (see updateEmail). */
 export default procedure('com.atproto.server.requestEmailUpdate', { auth: 'full', input: 'none' }, async () => {
   return { json: { tokenRequired: false } }
 })

@@ -48,22 +48,35 @@ describe('invites and email on a single-user server', () => {
     expect(res.json).toEqual({ codes: [] })
   })
 
-  it('needs no token to change email, and says plainly that it keeps and sends none', async () => {
+  it('reports no email at first, then the address the owner sets, confirmed, with no sign-in codes by email', async () => {
     const token = await owner()
-    const update = await xrpc('com.atproto.server.requestEmailUpdate', { token, method: 'POST' })
-    expect(update.status).toBe(200)
-    expect(update.json).toEqual({ tokenRequired: false })
-    const refusals = [
-      await xrpc('com.atproto.server.requestEmailConfirmation', { token, method: 'POST' }),
-      await xrpc('com.atproto.server.updateEmail', { token, body: { email: 'alice@example.com' } }),
-      await xrpc('com.atproto.server.confirmEmail', { token, body: { email: 'alice@example.com', token: '12345' } }),
-    ]
-    for (const res of refusals) {
+    const before = (await xrpc('com.atproto.server.getSession', { token })).json
+    expect(before).toMatchObject({ emailConfirmed: false, emailAuthFactor: false })
+    expect(before.email).toBeUndefined()
+    // Without an address there is nothing to confirm (the reference PDS's answer).
+    const noEmail = await xrpc('com.atproto.server.requestEmailConfirmation', { token, method: 'POST' })
+    expect(noEmail.json).toEqual({ error: 'InvalidRequest', message: 'account does not have an email address' })
+
+    // The app's "change email" flow: no code needed, the owner password session is the proof.
+    expect((await xrpc('com.atproto.server.requestEmailUpdate', { token, method: 'POST' })).json).toEqual({ tokenRequired: false })
+    expect((await xrpc('com.atproto.server.updateEmail', { token, body: { email: 'alice@example.com' } })).status).toBe(200)
+    const after = (await xrpc('com.atproto.server.getSession', { token })).json
+    expect(after).toMatchObject({ email: 'alice@example.com', emailConfirmed: true, emailAuthFactor: false })
+    // createSession says the same, so the app stops asking to verify.
+    const login = (await xrpc('com.atproto.server.createSession', { body: { identifier: TEST_HANDLE, password: TEST_PASSWORD } })).json
+    expect(login).toMatchObject({ email: 'alice@example.com', emailConfirmed: true, emailAuthFactor: false })
+
+    // Confirmation has nothing left to do: fine for that address, refused for another.
+    expect((await xrpc('com.atproto.server.requestEmailConfirmation', { token, method: 'POST' })).status).toBe(200)
+    expect((await xrpc('com.atproto.server.confirmEmail', { token, body: { email: 'Alice@example.com', token: 'ABCDE-12345' } })).status).toBe(200)
+    expect((await xrpc('com.atproto.server.confirmEmail', { token, body: { email: 'bob@example.com', token: 'ABCDE-12345' } })).json.error).toBe('InvalidEmail')
+
+    // Bad input changes nothing: a malformed address, or sign-in codes that could never be mailed.
+    for (const body of [{ email: 'not an email' }, { email: 'alice2@example.com', emailAuthFactor: true }]) {
+      const res = await xrpc('com.atproto.server.updateEmail', { token, body })
       expect(res.status).toBe(400)
-      expect(res.json).toEqual({ error: 'InvalidRequest', message: 'This PDS does not store an email address or send email' })
     }
-    // getSession still describes an account without email.
-    expect((await xrpc('com.atproto.server.getSession', { token })).json.email).toBeUndefined()
+    expect((await xrpc('com.atproto.server.getSession', { token })).json.email).toBe('alice@example.com')
   })
 
   it('keeps email calls to the owner: app-password sessions and anonymous callers are refused', async () => {

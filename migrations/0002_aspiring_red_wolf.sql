@@ -1,3 +1,9 @@
+CREATE TABLE `account_email` (
+	`did` text PRIMARY KEY NOT NULL,
+	`email` text NOT NULL,
+	`confirmed_at` integer
+);
+--> statement-breakpoint
 CREATE TABLE `relay_crawl` (
 	`relay` text PRIMARY KEY NOT NULL,
 	`hostname` text NOT NULL,
