@@ -17,7 +17,7 @@ export interface WriteResult {
 /** Expected failures come back as values; the Worker turns them into XRPC errors. */
 export type ApplyWritesOutcome =
   | { ok: true; commit: { cid: string; rev: string } | null; results: WriteResult[] }
-  | { ok: false; status: 400 | 401; error: string; message: string }
+  | { ok: false; status: 400 | 401 | 500; error: string; message: string }
 
 /** What the next commit builds on: the committed head and the last firehose seq. */
 export interface Head {

@@ -6,6 +6,7 @@ import { findBlobs } from '../src/db/blobs'
 import { getDb } from '../src/db/client'
 import { commitStatements, type CommitRows } from '../src/db/commitWrites'
 import { eventsAfter, eventStatements } from '../src/db/events'
+import { getHeadState } from '../src/db/repoRoot'
 import { encodeMessageFrame } from '../src/firehose/frames'
 import { BlockCache, D1Blockstore } from '../src/repo/blockstore'
 import { carBytes } from '../src/repo/car'
@@ -24,6 +25,14 @@ interface Queued {
   request: ApplyWritesRequest
   resolve(outcome: ApplyWritesOutcome): void
   reject(err: unknown): void
+}
+
+/** D1 refused the batch and does not have it: safe to retry. */
+export class BatchNotApplied extends Error {
+  name = 'BatchNotApplied'
+  constructor() {
+    super('commit failed; nothing was written')
+  }
 }
 
 type Settled = { outcome: ApplyWritesOutcome } | { error: unknown }
@@ -120,13 +129,13 @@ export class Committer {
     try {
       const head = await this.head()
       const { statements, events, active, moves } = await job.build(head.seq + 1, head)
-      try {
-        await this.d1.batch([...statements, ...eventStatements(this.d1, this.did, events)])
-      } catch (err) {
-        this.#head = null
-        throw err
-      }
       const last = events.at(-1)?.seq ?? head.seq
+      // Nothing to change (e.g. activating an active account): no batch, no events.
+      if (statements.length + events.length > 0) {
+        if ((await this.#runBatch([...statements, ...eventStatements(this.d1, this.did, events)], last)) === 'unknown') {
+          throw new Error('account event outcome unknown: D1 could not be read after the batch failed')
+        }
+      }
       this.#head = { ...head, ...moves, seq: last, active: active ?? head.active }
       job.resolve(last)
       this.#emit(events.map((e) => ({ seq: e.seq, frame: e.frame })))
@@ -183,13 +192,20 @@ export class Committer {
     }
 
     if (commits.length > 0) {
+      let written: 'applied' | 'unknown'
       try {
-        await this.d1.batch(commitStatements(this.d1, commits))
+        written = await this.#runBatch(commitStatements(this.d1, commits), next.seq)
       } catch (err) {
-        // Nothing of the group is visible (D1 batches are atomic); forget what we built.
-        this.#head = null
-        log('error', 'commit batch failed', { did: this.did, commits: events.length, error: err instanceof Error ? err.message : String(err) })
-        for (const q of group) q.reject(new Error('commit failed; nothing was written'))
+        for (const q of group) q.reject(err)
+        return
+      }
+      if (written === 'unknown') {
+        // Not "nothing was written": a client that retried could commit the same writes twice.
+        const unknown: ApplyWritesOutcome = { ok: false, status: 500, error: 'CommitOutcomeUnknown', message: 'The commit may or may not have been written; read the repo before retrying' }
+        group.forEach((q, i) => {
+          const s = settled[i]!
+          q.resolve('outcome' in s && !s.outcome.ok ? s.outcome : unknown)
+        })
         return
       }
       for (const [cid, bytes] of storage.pending) this.#cache.set(cid.toString(), bytes)
@@ -203,6 +219,37 @@ export class Committer {
     if (events.length > 0) {
       log('info', 'commit', { did: this.did, commits: events.length, requests: group.length, firstSeq: events[0]!.seq, lastSeq: events.at(-1)!.seq, rev: next.rev, ms: Date.now() - started })
       this.#emit(events)
+    }
+  }
+
+  /**
+   * Runs one batch. A batch that throws may still have been applied (the
+   * answer was lost after D1 committed it), so D1 is asked before anyone is
+   * told anything: the highest seq in the log says, because only this actor
+   * appends to it and the batch holds events up to `lastSeq`. Throws
+   * BatchNotApplied when D1 does not have it; 'unknown' when D1 cannot be read.
+   */
+  async #runBatch(statements: D1PreparedStatement[], lastSeq: number): Promise<'applied' | 'unknown'> {
+    try {
+      await this.d1.batch(statements)
+      return 'applied'
+    } catch (err) {
+      // Whatever happened, what we hold may no longer be what D1 has.
+      this.#head = null
+      const error = err instanceof Error ? err.message : String(err)
+      let seq: number
+      try {
+        seq = (await getHeadState(this.d1, this.did)).seq
+      } catch (reloadErr) {
+        log('error', 'batch failed and D1 could not be read: outcome unknown', { did: this.did, lastSeq, error, reloadError: String(reloadErr) })
+        return 'unknown'
+      }
+      if (seq >= lastSeq) {
+        log('warn', 'batch reported a failure but D1 has it', { did: this.did, lastSeq, error })
+        return 'applied'
+      }
+      log('error', 'batch failed; nothing was written', { did: this.did, lastSeq, error })
+      throw new BatchNotApplied()
     }
   }
 
