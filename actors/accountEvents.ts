@@ -29,6 +29,8 @@ export function handleChange(d1: D1Database, did: string, handle: string): Event
  */
 export function statusChange(d1: D1Database, did: string, active: boolean): EventJob['build'] {
   return async (seq, head) => {
+    // Already so: nothing to announce (relays would see a needless #account and #sync).
+    if (head.active === active) return { statements: [], events: [] }
     const now = Date.now()
     const time = new Date(now).toISOString()
     const status = active ? null : 'deactivated'

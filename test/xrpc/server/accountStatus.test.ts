@@ -48,6 +48,24 @@ describe('deactivating and reactivating the account', () => {
     sub.close()
   })
 
+  it('activating an active account (or deactivating a deactivated one) changes nothing and announces nothing', async () => {
+    const agent = await loggedInAgent()
+    const token = agent.session!.accessJwt
+    await agent.post({ text: 'x', createdAt: new Date().toISOString() })
+    const events = async () => (await env.DB.prepare('SELECT seq, type FROM repo_event ORDER BY seq').all<{ seq: number; type: string }>()).results
+    const before = await events()
+    for (let i = 0; i < 3; i++) expect((await xrpc('com.atproto.server.activateAccount', { token, method: 'POST' })).status).toBe(200)
+    expect(await events()).toEqual(before)
+
+    expect((await xrpc('com.atproto.server.deactivateAccount', { token, body: {} })).status).toBe(200)
+    const deactivated = await events()
+    expect(deactivated.slice(before.length).map((e) => e.type)).toEqual(['account'])
+    expect((await xrpc('com.atproto.server.deactivateAccount', { token, body: {} })).status).toBe(200)
+    expect(await events()).toEqual(deactivated)
+    expect((await xrpc('com.atproto.server.activateAccount', { token, method: 'POST' })).status).toBe(200)
+    expect((await events()).slice(deactivated.length).map((e) => e.type)).toEqual(['account', 'sync'])
+  })
+
   it('is the owner’s decision only: an app-password session cannot deactivate', async () => {
     const agent = await loggedInAgent()
     const { data } = await agent.com.atproto.server.createAppPassword({ name: 'phone' })
