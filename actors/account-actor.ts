@@ -1,10 +1,12 @@
 import { Server, type Connection, type ConnectionContext } from 'partyserver'
+import { pruneRemovedBlocks } from '../src/db/blocks'
 import { readConfig, type Env } from '../src/env'
 import { decodeFrame, frameType } from '../src/firehose/frames'
 import { getDb } from '../src/db/client'
 import { crawlRelays } from '../src/relays/crawl'
 import { getSigningKey } from '../src/identity/signingKey'
 import { errorFields, log } from '../src/lib/log'
+import { SNAPSHOT_LIFETIME_MS } from '../src/repo/snapshot'
 import { handleChange, statusChange } from './accountEvents'
 import { Refusal, type ApplyWritesOutcome, type ApplyWritesRequest, type CommittedEvent } from './commitTypes'
 import { Committer } from './committer'
@@ -117,7 +119,7 @@ export class AccountActor extends Server<Env> {
   }
 
   /**
-   * Event retention: prune, then come back later (sooner if a replay held the
+   * Event retention and blocks no export can need any more: prune, then come back later (sooner if a replay held the
    * prune off). The next alarm is set even when the prune fails: a throwing
    * alarm is retried only a few times, after which pruning would stop for good.
    */
@@ -127,6 +129,12 @@ export class AccountActor extends Server<Env> {
       await firehose.prune()
     } catch (err) {
       log('error', 'firehose prune failed', errorFields(err))
+    }
+    try {
+      const deleted = await pruneRemovedBlocks(this.env.DB, this.#config.did, Date.now() - SNAPSHOT_LIFETIME_MS)
+      if (deleted > 0) log('info', 'unreachable blocks pruned', { deleted })
+    } catch (err) {
+      log('error', 'block prune failed', errorFields(err))
     } finally {
       await this.ctx.storage.setAlarm(Date.now() + (firehose.replaying > 0 ? 60_000 : PRUNE_INTERVAL_MS))
     }

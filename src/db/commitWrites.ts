@@ -74,14 +74,15 @@ export function commitStatements(d1: D1Database, group: CommitRows[]): D1Prepare
     )
   }
   if (removed.length > 0) {
+    // Marked, not deleted: an export of an older commit may still be reading it (pruneRemovedBlocks).
     // Two records may share content (one CID): keep a block some record still points at.
     stmts.push(
       d1
         .prepare(
-          `DELETE FROM repo_block WHERE did = ?1 AND cid IN (SELECT value FROM json_each(?2))
+          `UPDATE repo_block SET removed_at = ?3 WHERE did = ?1 AND cid IN (SELECT value FROM json_each(?2)) AND removed_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM record r WHERE r.did = ?1 AND r.cid = repo_block.cid)`,
         )
-        .bind(did, JSON.stringify(removed)),
+        .bind(did, JSON.stringify(removed), Date.now()),
     )
   }
   stmts.push(rootUpsert(d1, did, last))
@@ -101,10 +102,10 @@ export function rootUpsert(d1: D1Database, did: string, head: { cid: string; rev
 
 /**
  * Inserts blocks, many rows per statement with the bytes bound as BLOBs. A
- * block already stored takes the new rev, unless `keepExisting` (import staging).
+ * block already stored takes the new rev (and is live again), unless `keepExisting` (import staging).
  */
 export function blockInserts(d1: D1Database, did: string, blocks: { cid: string; rev: string; bytes: Uint8Array }[], keepExisting = false): D1PreparedStatement[] {
-  const onConflict = keepExisting ? 'DO NOTHING' : 'DO UPDATE SET repo_rev = excluded.repo_rev'
+  const onConflict = keepExisting ? 'DO NOTHING' : 'DO UPDATE SET repo_rev = excluded.repo_rev, removed_at = NULL'
   return chunks(blocks, (b) => b.bytes.byteLength, Math.floor((MAX_PARAMS - 1) / 3)).map((rows) =>
     d1
       .prepare(

@@ -38,7 +38,7 @@ export function importSwitchStatements(d1: D1Database, did: string, s: ImportSwi
   return [
     ...blockInserts(d1, did, [{ cid: s.commit.cid, rev, bytes: s.commit.bytes }]),
     ...chunks(s.blockCids, (cid) => cid.length + 4).map((cids) =>
-      d1.prepare('UPDATE repo_block SET repo_rev = ?1 WHERE did = ?2 AND cid IN (SELECT value FROM json_each(?3))').bind(rev, did, JSON.stringify(cids)),
+      d1.prepare('UPDATE repo_block SET repo_rev = ?1, removed_at = NULL WHERE did = ?2 AND cid IN (SELECT value FROM json_each(?3))').bind(rev, did, JSON.stringify(cids)),
     ),
     d1.prepare('DELETE FROM repo_block WHERE did = ? AND repo_rev != ?').bind(did, rev),
     d1.prepare('DELETE FROM record WHERE did = ?').bind(did),

@@ -32,8 +32,14 @@ export const repoBlock = sqliteTable(
     repoRev: text('repo_rev').notNull(),
     size: integer('size').notNull(),
     content: blob('content', { mode: 'buffer' }).$type<Uint8Array>().notNull(),
+    /**
+     * When a commit made the block unreachable. It stays readable a while so an
+     * export that started from an older commit can finish (src/repo/snapshot.ts);
+     * the actor's alarm deletes it later. A commit that needs it again clears this.
+     */
+    removedAt: integer('removed_at'),
   },
-  (t) => [primaryKey({ columns: [t.did, t.cid] }), index('repo_block_rev_idx').on(t.did, t.repoRev, t.cid)],
+  (t) => [primaryKey({ columns: [t.did, t.cid] }), index('repo_block_rev_idx').on(t.did, t.repoRev, t.cid), index('repo_block_removed_idx').on(t.did, t.removedAt)],
 )
 
 /** Index of the current records, so reads never walk the MST. */

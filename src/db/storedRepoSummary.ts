@@ -1,4 +1,4 @@
-import { count, countDistinct, eq } from 'drizzle-orm'
+import { and, count, countDistinct, eq, isNull } from 'drizzle-orm'
 import type { Db } from './client'
 import { blobMeta, record, recordBlob, repoBlock, repoRoot } from './schema'
 
@@ -6,7 +6,7 @@ import { blobMeta, record, recordBlob, repoBlock, repoRoot } from './schema'
 export async function getStoredRepoSummary(db: Db, did: string) {
   const [root, blocks, records, imported, expected] = await db.batch([
     db.select({ cid: repoRoot.cid, rev: repoRoot.rev }).from(repoRoot).where(eq(repoRoot.did, did)),
-    db.select({ n: count() }).from(repoBlock).where(eq(repoBlock.did, did)),
+    db.select({ n: count() }).from(repoBlock).where(and(eq(repoBlock.did, did), isNull(repoBlock.removedAt))),
     db.select({ n: count() }).from(record).where(eq(record.did, did)),
     db.select({ n: count() }).from(blobMeta).where(eq(blobMeta.did, did)),
     db.select({ n: countDistinct(recordBlob.blobCid) }).from(recordBlob).where(eq(recordBlob.did, did)),

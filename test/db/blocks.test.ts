@@ -1,30 +1,51 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { repoBlocks } from '../../src/db/blocks'
+import { blocksSince, pruneRemovedBlocks } from '../../src/db/blocks'
+import { snapshotBlocks } from '../../src/repo/snapshot'
 import { loggedInAgent, TEST_DID } from '../helpers'
 
-async function collect(since?: string, pageSize?: number) {
+async function collect(blocks: AsyncIterable<{ cid: string }>) {
   const out: string[] = []
-  for await (const b of repoBlocks(env.DB, TEST_DID, since, pageSize)) out.push(b.cid)
+  for await (const b of blocks) out.push(b.cid)
   return out
 }
 
-describe('repoBlocks paging', () => {
-  it('returns every block once across small pages, with and without since', async () => {
+const live = async () =>
+  (await env.DB.prepare('SELECT cid, repo_rev FROM repo_block WHERE removed_at IS NULL').all<{ cid: string; repo_rev: string }>()).results
+
+describe('repo blocks', () => {
+  it('blocksSince returns every block after a rev once across small pages', async () => {
     const agent = await loggedInAgent()
     const revs: string[] = []
     for (let i = 0; i < 6; i++) {
       await agent.post({ text: `p${i}`, createdAt: new Date().toISOString() })
       revs.push((await agent.com.atproto.sync.getLatestCommit({ did: TEST_DID })).data.rev)
     }
-    const { results } = await env.DB.prepare('SELECT cid, repo_rev FROM repo_block').all<{ cid: string; repo_rev: string }>()
-    expect((await collect(undefined, 3)).sort()).toEqual(results.map((r) => r.cid).sort())
+    const results = await live()
     for (const since of [revs[0]!, revs[3]!]) {
       const expected = results.filter((r) => r.repo_rev > since).map((r) => r.cid).sort()
       expect(expected.length).toBeGreaterThan(3)
-      const got = await collect(since, 2)
+      const got = await collect(blocksSince(env.DB, TEST_DID, since, Date.now(), 2))
       expect(got).toHaveLength(new Set(got).size)
       expect(got.sort()).toEqual(expected)
     }
+  })
+
+  it('a snapshot is exactly the live blocks; blocks a commit drops stay for it until pruned', async () => {
+    const agent = await loggedInAgent()
+    const posts = []
+    for (let i = 0; i < 8; i++) posts.push(await agent.post({ text: `q${i}`, createdAt: new Date().toISOString() }))
+    const head = (await agent.com.atproto.sync.getLatestCommit({ did: TEST_DID })).data
+    const before = (await collect(snapshotBlocks(env.DB, TEST_DID, head.cid))).sort()
+    expect(before).toEqual((await live()).map((r) => r.cid).sort())
+
+    await agent.deletePost(posts[0]!.uri)
+    const liveAfter = new Set((await live()).map((r) => r.cid))
+    expect(before.filter((cid) => !liveAfter.has(cid)).length).toBeGreaterThan(0)
+    // The old snapshot is still whole.
+    expect((await collect(snapshotBlocks(env.DB, TEST_DID, head.cid))).sort()).toEqual(before)
+
+    expect(await pruneRemovedBlocks(env.DB, TEST_DID, Date.now() + 1)).toBeGreaterThan(0)
+    await expect(collect(snapshotBlocks(env.DB, TEST_DID, head.cid))).rejects.toThrow(/no longer stored/)
   })
 })
