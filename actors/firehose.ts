@@ -15,12 +15,34 @@ export interface SubscriberState {
 }
 
 const PAGE_SIZE = 500
-/** Past this much unsent data a subscriber is dropped with ConsumerTooSlow. */
+/** Past this much unsent data a live subscriber is dropped with ConsumerTooSlow. */
 export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024
+
+export interface FirehoseLimits {
+  /** Unsent bytes past which a live subscriber is dropped (ConsumerTooSlow). */
+  maxBuffered: number
+  /** A replay pauses while its socket holds more unsent bytes than this, and resumes when it has drained below. */
+  replayHighWater: number
+  /** How often a paused replay looks at its socket again. */
+  drainPollMs: number
+  /** A replay whose socket has not drained for this long is closed; the consumer reconnects with its cursor. */
+  replayStallMs: number
+}
+
+const DEFAULT_LIMITS: FirehoseLimits = {
+  maxBuffered: MAX_BUFFERED_BYTES,
+  replayHighWater: 1024 * 1024,
+  drainPollMs: 10,
+  replayStallMs: 5 * 60 * 1000,
+}
 
 /**
  * com.atproto.sync.subscribeRepos over the actor's hibernatable sockets.
- * Replays come from D1 page by page; a replaying socket turns live only when
+ * Replays come from D1 page by page, paced by the socket: a replay sends
+ * while the socket has drained below `replayHighWater` and waits otherwise,
+ * so the actor holds at most one page per replayer whatever the consumer
+ * does, a fast consumer is never cut off, and live fan-out (synchronous, in
+ * broadcast) never waits for a replayer. A replaying socket turns live only when
  * it has read everything up to the last broadcast seq, checked and flipped
  * with no await in between, so no event is missed; per-socket `#lastSent`
  * keeps anything from being sent twice.
@@ -44,8 +66,12 @@ export class Firehose {
     private readonly connections: () => Iterable<Connection<SubscriberState>>,
     private readonly head: () => Promise<Head>,
     private readonly retentionMs: number,
-    private readonly maxBuffered = MAX_BUFFERED_BYTES,
-  ) {}
+    limits: Partial<FirehoseLimits> = {},
+  ) {
+    this.#limits = { ...DEFAULT_LIMITS, ...limits }
+  }
+
+  readonly #limits: FirehoseLimits
 
   async subscribe(conn: Connection<SubscriberState>, cursorParam: string | null): Promise<void> {
     const head = await this.head()
@@ -85,10 +111,13 @@ export class Firehose {
       }
       first = false
       for (const row of results) {
+        if (buffered(conn) > this.#limits.replayHighWater) {
+          conn.setState({ live: false, cursor })
+          if (!(await this.#drained(conn))) return
+        }
         if (conn.readyState !== WebSocket.OPEN) return
         conn.send(row.frame)
         cursor = row.seq
-        if (this.#tooSlow(conn)) return
       }
       if (results.length === PAGE_SIZE) {
         conn.setState({ live: false, cursor })
@@ -149,14 +178,34 @@ export class Firehose {
   }
 
   /**
-   * workerd does not implement WebSocket.bufferedAmount (it reads undefined;
-   * cloudflare/workerd#988), so in production this check is inert until the
-   * runtime reports it; it stays so the bound applies wherever it does.
+   * Waits until the socket has drained below the high-water mark. False when
+   * it closed meanwhile, or stalled past `replayStallMs` (then it is closed:
+   * a consumer that stopped reading must not hold the prune off forever).
    */
+  async #drained(conn: Connection<SubscriberState>): Promise<boolean> {
+    const { replayHighWater, drainPollMs, replayStallMs } = this.#limits
+    const since = Date.now()
+    while (buffered(conn) > replayHighWater) {
+      if (conn.readyState !== WebSocket.OPEN) return false
+      if (Date.now() - since > replayStallMs) {
+        log('warn', 'firehose replay stalled', { connection: conn.id, buffered: buffered(conn) })
+        try {
+          conn.close(1008, 'replay stalled')
+        } catch {
+          // Already closed.
+        }
+        this.forget(conn)
+        return false
+      }
+      await new Promise((r) => setTimeout(r, drainPollMs))
+    }
+    return conn.readyState === WebSocket.OPEN
+  }
+
+  /** A live subscriber whose unsent data passed the bound has stopped reading: ConsumerTooSlow. */
   #tooSlow(conn: Connection<SubscriberState>): boolean {
-    const buffered: unknown = conn.bufferedAmount
-    if (typeof buffered !== 'number' || buffered <= this.maxBuffered) return false
-    log('warn', 'firehose consumer too slow', { connection: conn.id, buffered })
+    if (buffered(conn) <= this.#limits.maxBuffered) return false
+    log('warn', 'firehose consumer too slow', { connection: conn.id, buffered: buffered(conn) })
     this.#fail(conn, 'ConsumerTooSlow', 'Stream consumer too slow')
     return true
   }
@@ -170,4 +219,10 @@ export class Firehose {
     }
     this.forget(conn)
   }
+}
+
+/** Unsent bytes on the socket (workerd reports them; a runtime that does not reads as 0). */
+function buffered(conn: Connection<SubscriberState>): number {
+  const amount: unknown = conn.bufferedAmount
+  return typeof amount === 'number' ? amount : 0
 }

@@ -1,8 +1,8 @@
 /**
- * The Firehose class with stand-in sockets. workerd does not implement
- * WebSocket.bufferedAmount (it reads undefined; cloudflare/workerd#988), so a
- * real slow consumer cannot be provoked over a real socket: here the stand-ins
- * report whatever bufferedAmount the test sets. D1 is the real one.
+ * The Firehose class with stand-in sockets that report whatever
+ * bufferedAmount the test sets, so a consumer's reading pace is under the
+ * test's control (test/bench/firehose-backpressure.mjs measures real
+ * sockets). D1 is the real one.
  */
 import { env } from 'cloudflare:workers'
 import type { Connection } from 'partyserver'
@@ -13,6 +13,7 @@ import { decodeFrame, encodeMessageFrame } from '../../src/firehose/frames'
 
 const db = (env as unknown as { DB: D1Database }).DB
 const MAX = 10_000
+const HIGH_WATER = 1_000
 
 class StandInSocket {
   static #next = 0
@@ -21,14 +22,15 @@ class StandInSocket {
   readyState: number = WebSocket.OPEN
   sent: Uint8Array[] = []
   closed: { code?: number; reason?: string } | null = null
-  /** What the runtime would report; undefined like workerd today. */
+  /** What the runtime would report; undefined: a runtime that does not say. */
   bufferedAmount: number | undefined
+  /** Bytes each send adds to bufferedAmount (0: the frame's own size). */
+  growsBy: number
 
   constructor(opts: { buffered?: number; growsBy?: number } = {}) {
     this.bufferedAmount = opts.buffered
-    this.#growsBy = opts.growsBy ?? 0
+    this.growsBy = opts.growsBy ?? 0
   }
-  #growsBy: number
 
   setState(state: SubscriberState) {
     this.state = state
@@ -37,7 +39,7 @@ class StandInSocket {
   send(bytes: Uint8Array) {
     if (this.readyState !== WebSocket.OPEN) throw new Error('send on a closed socket')
     this.sent.push(bytes)
-    if (this.bufferedAmount !== undefined) this.bufferedAmount += this.#growsBy || bytes.byteLength
+    if (this.bufferedAmount !== undefined) this.bufferedAmount += this.growsBy || bytes.byteLength
   }
   close(code?: number, reason?: string) {
     this.readyState = WebSocket.CLOSED
@@ -84,7 +86,13 @@ const settle = () => new Promise((r) => setTimeout(r, 20))
 
 let sockets: StandInSocket[]
 const makeFirehose = (lastSeq: number, d1 = db, retentionMs = 60_000) =>
-  new Firehose(d1, () => sockets as unknown as Connection<SubscriberState>[], async () => ({ cid: '', rev: '', dataCid: '', seq: lastSeq }) as Head, retentionMs, MAX)
+  new Firehose(d1, () => sockets as unknown as Connection<SubscriberState>[], async () => ({ cid: '', rev: '', dataCid: '', seq: lastSeq }) as Head, retentionMs, {
+    maxBuffered: MAX,
+    replayHighWater: HIGH_WATER,
+    drainPollMs: 1,
+    replayStallMs: stallMs,
+  })
+let stallMs = 60_000
 
 beforeEach(async () => {
   sockets = []
@@ -96,7 +104,7 @@ describe('ConsumerTooSlow', () => {
     const firehose = makeFirehose(0)
     const fast = new StandInSocket({ buffered: 0, growsBy: 0 })
     const slow = new StandInSocket({ buffered: MAX - 100 })
-    const unknown = new StandInSocket() // bufferedAmount undefined, as in workerd: never judged slow
+    const unknown = new StandInSocket() // bufferedAmount undefined: never judged slow
     sockets.push(fast, slow, unknown)
     for (const s of sockets) await firehose.subscribe(s as unknown as Connection<SubscriberState>, null)
 
@@ -112,23 +120,77 @@ describe('ConsumerTooSlow', () => {
     expect(fast.closed).toBeNull()
   })
 
-  it('drops a subscriber that falls behind during a replay, and stops reading D1 for it', async () => {
+})
+
+describe('replay backpressure', () => {
+  it('a replay waits for its socket to drain instead of dropping it, while live subscribers get every event at once', async () => {
     await storeEvents(1, 50)
     const firehose = makeFirehose(50)
-    const slow = new StandInSocket({ buffered: 0, growsBy: MAX / 10 })
-    const fast = new StandInSocket({ buffered: 0, growsBy: 0 })
-    sockets.push(slow, fast)
-    await firehose.subscribe(slow as unknown as Connection<SubscriberState>, '0')
-    await firehose.subscribe(fast as unknown as Connection<SubscriberState>, '0')
+    const replayer = new StandInSocket({ buffered: 0, growsBy: 300 })
+    const live = new StandInSocket({ buffered: 0, growsBy: 0 })
+    sockets.push(replayer, live)
+    await firehose.subscribe(live as unknown as Connection<SubscriberState>, null)
+    await firehose.subscribe(replayer as unknown as Connection<SubscriberState>, '0')
     await settle()
-    expect(slow.seqs()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
-    expect(slow.frames().at(-1)!.body.error).toBe('ConsumerTooSlow')
-    expect(slow.closed?.reason).toBe('ConsumerTooSlow')
-    expect(fast.seqs()).toHaveLength(50)
-    expect(fast.state).toEqual({ live: true })
+    // Four frames put 1,200 bytes in its buffer, past the 1,000 high-water mark: it waits.
+    expect(replayer.seqs()).toEqual([1, 2, 3, 4])
+    await settle()
+    expect(replayer.seqs()).toHaveLength(4)
+    // A commit meanwhile reaches the live subscriber at once, not the paused replayer.
+    await storeEvents(51, 51)
     firehose.broadcast([event(51)])
-    expect(fast.seqs().at(-1)).toBe(51)
-    expect(slow.seqs().at(-1)).toBe(11)
+    expect(live.seqs()).toEqual([51])
+    expect(replayer.seqs()).toHaveLength(4)
+    // The consumer reads: the replay resumes, and so on until it is live, without a ConsumerTooSlow.
+    for (let i = 0; i < 20 && replayer.state?.live !== true; i++) {
+      replayer.bufferedAmount = 0
+      await settle()
+    }
+    expect(replayer.seqs()).toEqual(Array.from({ length: 51 }, (_, i) => i + 1))
+    expect(replayer.state).toEqual({ live: true })
+    expect(replayer.closed).toBeNull()
+    expect(replayer.frames().some((f) => f.header.op === -1)).toBe(false)
+  })
+
+  it('holds one page per stalled replayer: no further D1 reads until its socket drains', async () => {
+    await storeEvents(1, 1200)
+    const { d1, gates } = gatedD1()
+    const firehose = makeFirehose(1200, d1)
+    const stalled = new StandInSocket({ buffered: 0, growsBy: 400 })
+    sockets.push(stalled)
+    await firehose.subscribe(stalled as unknown as Connection<SubscriberState>, '0')
+    gates.shift()!.open() // page 1
+    await settle()
+    await settle()
+    expect(stalled.seqs()).toEqual([1, 2, 3])
+    expect(gates).toHaveLength(0) // page 2 is not even asked for
+    expect(stalled.state).toEqual({ live: false, cursor: 3 })
+    stalled.bufferedAmount = undefined // from now on it keeps up
+    await settle()
+    expect(gates).toHaveLength(1)
+    gates.shift()!.open()
+    await settle()
+    gates.shift()!.open()
+    await settle()
+    expect(stalled.seqs()).toHaveLength(1200)
+    expect(stalled.state).toEqual({ live: true })
+  })
+
+  it('closes a replay whose consumer stopped reading for good, so it cannot hold pruning off forever', async () => {
+    stallMs = 30
+    try {
+      await storeEvents(1, 20)
+      const firehose = makeFirehose(20)
+      const gone = new StandInSocket({ buffered: 0, growsBy: 2_000 })
+      sockets.push(gone)
+      await firehose.subscribe(gone as unknown as Connection<SubscriberState>, '0')
+      await new Promise((r) => setTimeout(r, 100))
+      expect(gone.seqs()).toEqual([1])
+      expect(gone.closed).toEqual({ code: 1008, reason: 'replay stalled' })
+      expect(firehose.replaying).toBe(0)
+    } finally {
+      stallMs = 60_000
+    }
   })
 })
 
