@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { TEST_DID } from '../helpers'
+import { TEST_DID, TEST_HANDLE, TEST_PASSWORD, worker, xrpc, xrpcUrl } from '../helpers'
 
 const fromBase64 = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))
 
@@ -24,32 +24,45 @@ export function randomBytes(size: number): Uint8Array {
   return bytes
 }
 
-/**
- * Makes a record reference a blob the way a commit will: until the commit path
- * writes `record_blob` (and `record`) rows itself, tests insert them directly.
- */
-export async function referenceBlob(cid: string, opts: { rkey?: string; rev?: string; did?: string } = {}): Promise<string> {
-  const did = opts.did ?? TEST_DID
-  const rkey = opts.rkey ?? crypto.randomUUID().replace(/-/g, '').slice(0, 13)
-  const uri = `at://${did}/app.bsky.feed.post/${rkey}`
-  await env.DB.batch([
-    env.DB.prepare('INSERT OR REPLACE INTO record (uri, did, collection, rkey, cid, repo_rev, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?)').bind(
-      uri,
-      did,
-      'app.bsky.feed.post',
-      rkey,
-      'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm',
-      opts.rev ?? '3l22222222a22',
-      Date.now(),
-    ),
-    env.DB.prepare('INSERT INTO record_blob (did, blob_cid, record_uri) VALUES (?, ?, ?)').bind(did, cid, uri),
-  ])
-  return uri
+let session: { token: string } | undefined
+
+async function token(): Promise<string> {
+  session ??= { token: (await xrpc('com.atproto.server.createSession', { body: { identifier: TEST_HANDLE, password: TEST_PASSWORD } })).json.accessJwt }
+  return session.token
 }
 
-/** Drops a record's references, as deleting the record will. */
+/**
+ * Makes a post reference an uploaded blob through the real write path
+ * (createRecord: the actor checks the blob and its commit writes the
+ * `record` and `record_blob` rows). Returns the post's URI and its commit's rev.
+ */
+export async function referenceBlob(cid: string, opts: { rkey?: string } = {}): Promise<{ uri: string; rev: string }> {
+  const blob = await env.DB.prepare('SELECT mime_type, size FROM blob WHERE did = ? AND cid = ?').bind(TEST_DID, cid).first<{ mime_type: string; size: number }>()
+  if (!blob) throw new Error(`referenceBlob: ${cid} was not uploaded`)
+  const record = {
+    $type: 'app.bsky.feed.post',
+    text: 'with a blob',
+    createdAt: new Date().toISOString(),
+    embed: { $type: 'app.bsky.embed.images', images: [{ alt: '', image: { $type: 'blob', ref: { $link: cid }, mimeType: blob.mime_type, size: blob.size } }] },
+  }
+  const res = await xrpc('com.atproto.repo.createRecord', { token: await token(), body: { repo: TEST_DID, collection: 'app.bsky.feed.post', ...(opts.rkey ? { rkey: opts.rkey } : {}), record } })
+  if (res.status !== 200) throw new Error(`referenceBlob: ${res.status} ${res.text}`)
+  return { uri: res.json.uri, rev: res.json.commit.rev }
+}
+
+/** Uploads bytes with uploadBlob; returns the CID. */
+export async function uploadBlob(bytes: Uint8Array, mimeType = 'application/octet-stream'): Promise<string> {
+  const res = await worker.fetch(xrpcUrl('com.atproto.repo.uploadBlob'), { method: 'POST', headers: { authorization: `Bearer ${await token()}`, 'content-type': mimeType }, body: bytes })
+  const json = (await res.json()) as { blob: { ref: { $link: string } } }
+  if (res.status !== 200) throw new Error(`uploadBlob: ${res.status} ${JSON.stringify(json)}`)
+  return json.blob.ref.$link
+}
+
+/** Deletes the post, through the real write path: its references go with it. */
 export async function dereference(uri: string): Promise<void> {
-  await env.DB.batch([env.DB.prepare('DELETE FROM record_blob WHERE record_uri = ?').bind(uri), env.DB.prepare('DELETE FROM record WHERE uri = ?').bind(uri)])
+  const [, , , collection, rkey] = uri.split('/')
+  const res = await xrpc('com.atproto.repo.deleteRecord', { token: await token(), body: { repo: TEST_DID, collection, rkey } })
+  if (res.status !== 200) throw new Error(`dereference: ${res.status} ${res.text}`)
 }
 
 export async function blobRows(): Promise<{ did: string; cid: string; mime_type: string; size: number; created_at: number }[]> {

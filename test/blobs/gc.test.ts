@@ -35,10 +35,10 @@ describe('collectGarbage', () => {
     const [fresh, stale, referenced, dropped, referencedTwice] = [await upload(), await upload(), await upload(), await upload(), await upload()]
     for (const cid of [stale, referenced, dropped, referencedTwice]) await age(cid, GRACE + HOUR)
     await referenceBlob(referenced)
-    const droppedUri = await referenceBlob(dropped)
+    const { uri: droppedUri } = await referenceBlob(dropped)
     const [first] = [await referenceBlob(referencedTwice), await referenceBlob(referencedTwice)]
     await dereference(droppedUri) // the post was deleted
-    await dereference(first!) // one of two posts deleted: still referenced
+    await dereference(first!.uri) // one of two posts deleted: still referenced
 
     const result = await collectGarbage(env as unknown as Env, Date.now())
     expect(result.blobsDeleted).toBe(2)

@@ -26,7 +26,7 @@ describe('com.atproto.sync.getBlob and GET /blobs/:cid', () => {
     ] as const) {
       const cid = await uploaded(bytes)
       expect(cid).toBe(await expectedCid(bytes))
-      // Referenced the way a commit will (record_blob row), until commits write it themselves.
+      // Only committed blobs are public: a post references it.
       await referenceBlob(cid)
       for (const res of [await getBlob(cid), await getPlain(cid)]) {
         expect(res.status).toBe(200)
@@ -47,7 +47,7 @@ describe('com.atproto.sync.getBlob and GET /blobs/:cid', () => {
     expect(plain.status).toBe(404)
     expect(((await plain.json()) as any).error).toBe('BlobNotFound')
 
-    const uri = await referenceBlob(cid)
+    const { uri } = await referenceBlob(cid)
     expect((await getBlob(cid)).status).toBe(200)
     await dereference(uri)
     expect((await getBlob(cid)).status).toBe(400)

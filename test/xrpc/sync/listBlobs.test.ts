@@ -1,25 +1,21 @@
-import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { getDb } from '../../../src/db/client'
-import { putBlob } from '../../../src/db/blobs'
-import { expectedCid, randomBytes, referenceBlob } from '../../blobs/fixtures'
+import { randomBytes, referenceBlob, uploadBlob } from '../../blobs/fixtures'
 import { TEST_DID, xrpc } from '../../helpers'
 
-async function blobReferencedAt(rev: string): Promise<string> {
-  const cid = await expectedCid(randomBytes(32))
-  await putBlob(getDb(env.DB), { did: TEST_DID, cid, mimeType: 'image/png', size: 32, createdAt: Date.now() })
-  await referenceBlob(cid, { rev })
-  return cid
+/** An uploaded blob a new post references; the rev of that post's commit. */
+async function referencedBlob(): Promise<{ cid: string; rev: string }> {
+  const cid = await uploadBlob(randomBytes(32))
+  return { cid, rev: (await referenceBlob(cid)).rev }
 }
 
 describe('com.atproto.sync.listBlobs', () => {
   it('pages through the referenced blobs in CID order, skipping temporary ones, each CID once', async () => {
     const referenced = []
-    for (let i = 0; i < 7; i++) referenced.push(await blobReferencedAt('3l22222222a22'))
+    for (let i = 0; i < 7; i++) referenced.push((await referencedBlob()).cid)
     // Referenced twice: listed once.
     await referenceBlob(referenced[0]!)
     // Temporary: never listed.
-    await putBlob(getDb(env.DB), { did: TEST_DID, cid: await expectedCid(randomBytes(8)), mimeType: 'image/png', size: 8, createdAt: Date.now() })
+    await uploadBlob(randomBytes(8))
 
     const seen: string[] = []
     let cursor: string | undefined
@@ -37,11 +33,11 @@ describe('com.atproto.sync.listBlobs', () => {
   })
 
   it('lists only blobs of records written after rev `since`', async () => {
-    const old = await blobReferencedAt('3l22222222b22')
-    const fresh = await blobReferencedAt('3l22222222c22')
-    const res = await xrpc('com.atproto.sync.listBlobs', { params: { did: TEST_DID, since: '3l22222222b22' } })
-    expect(res.json.cids).toContain(fresh)
-    expect(res.json.cids).not.toContain(old)
+    const old = await referencedBlob()
+    const fresh = await referencedBlob()
+    const res = await xrpc('com.atproto.sync.listBlobs', { params: { did: TEST_DID, since: old.rev } })
+    expect(res.json.cids).toContain(fresh.cid)
+    expect(res.json.cids).not.toContain(old.cid)
   })
 
   it('refuses another DID with RepoNotFound and a bad limit with InvalidRequest', async () => {
