@@ -15,7 +15,7 @@ describe('firehose basics', () => {
     const types = sub.frames.map((f) => f.header.t)
     expect(types.slice(0, 3)).toEqual(['#identity', '#account', '#sync'])
     const verifier = new CommitVerifier(await didKeyFromDidDoc())
-    for (const f of sub.frames.filter((x) => x.header.t === '#commit')) await verifier.verify(f.body)
+    for (const f of sub.frames) await verifier.frame(f)
     expect(verifier.verified).toBe(3)
     expect(sub.seqs()).toEqual([1, 2, 3, 4, 5, 6])
     sub.close()

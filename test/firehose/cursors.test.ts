@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import type { AccountActor } from '../../actors/account-actor'
 import { loggedInAgent, TEST_DID, xrpc } from '../helpers'
 import { CommitVerifier, didKeyFromDidDoc, FirehoseClient } from './consumer'
+import { decodeFrame } from '../../src/firehose/frames'
 import { COLLECTION } from './writers'
 
 const db = (env as unknown as { DB: D1Database }).DB
@@ -87,7 +88,11 @@ describe('a refused commit', () => {
     // The next commit takes the next seq and chains onto the last good one: no seq was burnt, nothing was sent in between.
     expect(sub.seqs()).toEqual([before.max + 1, before.max + 2])
     const verifier = new CommitVerifier(await didKeyFromDidDoc())
-    for (const f of sub.frames) await verifier.verify(f.body)
+    // The stream joined after seq before.max: chain it onto that event's commit.
+    const anchor = await env.DB.prepare('SELECT frame FROM repo_event WHERE seq = ?').bind(before.max).first<{ frame: ArrayBuffer }>()
+    await verifier.anchorOn(decodeFrame(new Uint8Array(anchor!.frame)).body)
+    for (const f of sub.frames) await verifier.frame(f)
+    expect(verifier.verified).toBe(2)
     expect(sub.frames[1]!.body.since).toBe(sub.frames[0]!.body.rev)
     sub.close()
   })

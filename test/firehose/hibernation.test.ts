@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import type { AccountActor } from '../../actors/account-actor'
 import { loggedInAgent, TEST_DID, xrpc } from '../helpers'
 import { CommitVerifier, didKeyFromDidDoc, FirehoseClient } from './consumer'
+import { decodeFrame } from '../../src/firehose/frames'
 import { COLLECTION } from './writers'
 
 const actor = () => getServerByName((env as unknown as { ACCOUNT: DurableObjectNamespace<AccountActor> }).ACCOUNT, TEST_DID)
@@ -44,7 +45,7 @@ describe('subscribers across hibernation', () => {
     expect(leaving.seqs()).toEqual([7])
 
     const verifier = new CommitVerifier(await didKeyFromDidDoc())
-    for (const f of replayed.frames.filter((x) => x.header.t === '#commit')) await verifier.verify(f.body)
+    for (const f of replayed.frames) await verifier.frame(f)
     expect(verifier.verified).toBe(5)
     for (const sub of [live, replayed, fromMiddle]) sub.close()
   })
@@ -69,11 +70,11 @@ describe('subscribers across hibernation', () => {
     await sub.until((f) => f.at(-1)?.body.seq === lastSeq + 1)
     expect(sub.seqs()).toEqual(Array.from({ length: lastSeq + 1 - 5 }, (_, i) => 6 + i))
     const verifier = new CommitVerifier(await didKeyFromDidDoc())
-    for (const f of sub.frames.filter((x) => x.header.t === '#commit')) {
-      verifier.lastRev = null // the stream starts mid-chain
-      verifier.lastData = null
-      await verifier.verify(f.body)
-    }
+    // The stream starts mid-chain, after seq 5: it must chain onto that event's commit, and each frame onto the one before.
+    const anchor = await env.DB.prepare('SELECT frame FROM repo_event WHERE seq = 5').first<{ frame: ArrayBuffer }>()
+    await verifier.anchorOn(decodeFrame(new Uint8Array(anchor!.frame)).body)
+    for (const f of sub.frames) await verifier.frame(f)
+    expect(verifier.verified).toBe(sub.frames.filter((f) => f.header.t === '#commit').length)
     sub.close()
   })
 })

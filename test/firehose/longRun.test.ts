@@ -12,9 +12,8 @@ async function verifyAll(frames: Frame[], didKey: string) {
   const verifier = new CommitVerifier(didKey)
   const errors: string[] = []
   for (const f of frames) {
-    if (f.header.t !== '#commit') continue
     try {
-      await verifier.verify(f.body)
+      await verifier.frame(f)
     } catch (err) {
       errors.push((err as Error).message)
     }
