@@ -204,7 +204,8 @@ export class Committer {
         const unknown: ApplyWritesOutcome = { ok: false, status: 500, error: 'CommitOutcomeUnknown', message: 'The commit may or may not have been written; read the repo before retrying' }
         group.forEach((q, i) => {
           const s = settled[i]!
-          q.resolve('outcome' in s && !s.outcome.ok ? s.outcome : unknown)
+          if ('error' in s) q.reject(s.error)
+          else q.resolve(s.outcome.ok ? unknown : s.outcome) // refusals changed nothing either way
         })
         return
       }
