@@ -1,6 +1,6 @@
 import { Repo } from '@atproto/repo'
 import type { Secp256k1Keypair } from '@atproto/crypto'
-import { accountInsert } from '../src/db/accounts'
+import { ACCOUNT_DEFAULTS, accountInsert } from '../src/db/accounts'
 import { commitStatements } from '../src/db/commitWrites'
 import { eventStatements } from '../src/db/events'
 import { getHeadState } from '../src/db/repoRoot'
@@ -45,7 +45,7 @@ async function createRepo(
   const now = Date.now()
   const time = new Date(now).toISOString()
   const identity = { seq: lastSeq + 1, type: 'identity', frame: encodeMessageFrame('#identity', { seq: lastSeq + 1, did, time, handle }), time: now }
-  const account = { seq: lastSeq + 2, type: 'account', frame: encodeMessageFrame('#account', { seq: lastSeq + 2, did, time, active: true }), time: now }
+  const account = { seq: lastSeq + 2, type: 'account', frame: encodeMessageFrame('#account', { seq: lastSeq + 2, did, time, active: ACCOUNT_DEFAULTS.active }), time: now }
   const syncBlocks = carBytes(commit.cid, [{ cid: commit.cid, bytes: commit.newBlocks.get(commit.cid)! }])
   const sync = { seq: lastSeq + 3, type: 'sync', frame: encodeMessageFrame('#sync', { seq: lastSeq + 3, did, blocks: syncBlocks, rev: commit.rev, time }), time: now }
 
@@ -69,5 +69,5 @@ async function createRepo(
   for (const [cid, bytes] of commit.newBlocks) cache.set(cid.toString(), bytes)
   log('info', 'repo created', { did, rev: commit.rev, seq: sync.seq })
   onCommitted([identity, account, sync])
-  return { cid: commit.cid.toString(), rev: commit.rev, dataCid, seq: sync.seq, active: true }
+  return { cid: commit.cid.toString(), rev: commit.rev, dataCid, seq: sync.seq, active: ACCOUNT_DEFAULTS.active }
 }
