@@ -1,8 +1,29 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
+import { experimental_readRawConfig } from 'wrangler'
 import { defineConfig, defineProject } from 'vitest/config'
 
 const root = path.resolve(import.meta.dirname, '..')
+
+/**
+ * wrangler.toml, copied with absolute paths into a folder of its own: the
+ * pool reads `.dev.vars` next to its config, and tests must not pick up the
+ * developer's own secrets (nor print "Using secrets defined in .dev.vars" per file).
+ */
+function testWranglerConfig(): string {
+  const { rawConfig } = experimental_readRawConfig({ config: path.join(root, 'wrangler.toml') })
+  const dir = path.join(root, 'node_modules/.cache/rawkode-pds-test')
+  mkdirSync(dir, { recursive: true })
+  const config = {
+    ...rawConfig,
+    main: path.join(root, rawConfig.main!),
+    d1_databases: rawConfig.d1_databases?.map((d) => ({ ...d, migrations_dir: path.join(root, d.migrations_dir ?? 'migrations') })),
+  }
+  const file = path.join(dir, 'wrangler.json')
+  writeFileSync(file, JSON.stringify(config, null, 2))
+  return file
+}
 
 /**
  * Two projects: `workers` runs inside workerd (Cloudflare's Vitest
@@ -12,7 +33,7 @@ const root = path.resolve(import.meta.dirname, '..')
 const workers = defineProject({
   plugins: [
     cloudflareTest(async () => ({
-      wrangler: { configPath: path.join(root, 'wrangler.toml') },
+      wrangler: { configPath: testWranglerConfig() },
       miniflare: {
         bindings: {
           // Fixed test identity; never used outside tests.

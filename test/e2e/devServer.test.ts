@@ -39,6 +39,8 @@ beforeAll(async () => {
   const plain = (value: string) => ({ type: 'plain_text' as const, value })
   worker = await unstable_startWorker({
     config: path.join(root, 'wrangler.toml'),
+    // Never the developer's own .dev.vars.
+    envFiles: [path.join(persist, 'no-such.env')],
     bindings: {
       PDS_HOSTNAME: plain(`localhost:${port}`),
       PDS_DID: plain(did),
