@@ -5,7 +5,7 @@ import { decodeFrame, frameType } from '../src/firehose/frames'
 import { getDb } from '../src/db/client'
 import { crawlRelays } from '../src/relays/crawl'
 import { getSigningKey } from '../src/identity/signingKey'
-import { errorFields, log } from '../src/lib/log'
+import { errorFields, log, recentProblems, type ProblemLine } from '../src/lib/log'
 import { SNAPSHOT_LIFETIME_MS } from '../src/repo/snapshot'
 import { handleChange, statusChange } from './accountEvents'
 import { Refusal, type ApplyWritesOutcome, type ApplyWritesRequest, type CommittedEvent } from './commitTypes'
@@ -14,6 +14,16 @@ import { repoImport, type ImportRequest } from './importRepo'
 import { Firehose, type SubscriberState } from './firehose'
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000
+
+export interface ActorState {
+  /** Null until the actor has loaded its head since it last started. */
+  committer: ReturnType<Committer['stats']> | null
+  subscribers: { id: string; live: boolean; cursor: number | null; lastSent: number | null }[]
+  replaying: number
+  nextAlarm: number | null
+  retentionHours: number
+  recentErrors: ProblemLine[]
+}
 
 /**
  * The single writer of one account's repo (one instance per account DID,
@@ -103,6 +113,30 @@ export class AccountActor extends Server<Env> {
   async getHead(): Promise<{ cid: string; rev: string; seq: number }> {
     const head = await this.#getCommitter().head()
     return { cid: head.cid, rev: head.rev, seq: head.seq }
+  }
+
+  /**
+   * The actor's live state for operators (status page, npm run inspect).
+   * `loadHead` (the Worker saw the repo in D1) loads the head if this instance
+   * has not yet; otherwise only memory is read and no repo is ever created.
+   */
+  async inspect(loadHead = false): Promise<ActorState> {
+    if (loadHead) await this.#getCommitter().head()
+    const committer = this.#committer?.stats() ?? null
+    const subscribers = [...this.getConnections<SubscriberState>()].map((c) => ({
+      id: c.id,
+      live: c.state?.live ?? false,
+      cursor: c.state?.cursor ?? null,
+      lastSent: this.#firehose?.lastSentTo(c.id) ?? null,
+    }))
+    return {
+      committer,
+      subscribers,
+      replaying: this.#firehose?.replaying ?? 0,
+      nextAlarm: await this.ctx.storage.getAlarm(),
+      retentionHours: this.#config.eventRetentionMs / 3_600_000,
+      recentErrors: recentProblems(),
+    }
   }
 
   async onConnect(connection: Connection<SubscriberState>, ctx: ConnectionContext): Promise<void> {

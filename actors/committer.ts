@@ -70,6 +70,13 @@ export class Committer {
   }
 
   #loading: Promise<Head> | null = null
+  #lastBatch: { commits: number; requests: number; at: number } | null = null
+
+  /** What an operator sees (npm run inspect): only what is in memory, nothing is loaded for it. */
+  stats() {
+    const head = this.#head && { cid: this.#head.cid, rev: this.#head.rev, seq: this.#head.seq, active: this.#head.active }
+    return { head, queueDepth: this.#queue.length, draining: this.#draining, lastBatch: this.#lastBatch, blockCache: this.#cache.size }
+  }
   /** Highest seq handed to onCommitted by this instance. */
   #broadcastUpTo: number | null = null
 
@@ -218,6 +225,7 @@ export class Committer {
       else q.reject(s.error)
     })
     if (events.length > 0) {
+      this.#lastBatch = { commits: events.length, requests: group.length, at: Date.now() }
       log('info', 'commit', { did: this.did, commits: events.length, requests: group.length, firstSeq: events[0]!.seq, lastSeq: events.at(-1)!.seq, rev: next.rev, ms: Date.now() - started })
       this.#emit(events)
     }

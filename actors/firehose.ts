@@ -173,6 +173,11 @@ export class Firehose {
     }
   }
 
+  /** The last seq this instance sent each socket (npm run inspect). */
+  lastSentTo(connectionId: string): number | undefined {
+    return this.#lastSent.get(connectionId)
+  }
+
   get replaying(): number {
     return this.#replaying.size
   }

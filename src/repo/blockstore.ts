@@ -74,6 +74,11 @@ export class BlockCache {
 
   constructor(private readonly maxBytes = 32 * 1024 * 1024) {}
 
+  /** For operators (npm run inspect). */
+  get size(): { entries: number; bytes: number; maxBytes: number } {
+    return { entries: this.#map.size, bytes: this.#bytes, maxBytes: this.maxBytes }
+  }
+
   get(cid: string): Uint8Array | undefined {
     const hit = this.#map.get(cid)
     if (hit) {

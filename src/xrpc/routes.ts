@@ -6,6 +6,7 @@
 import type { Env } from '../env'
 import { getBlobByPath } from '../blobs/blobByPath'
 import { SUBSCRIBE_REPOS, subscribeRepos } from '../firehose/subscribeRepos'
+import { statusInspect, statusPage, statusSignIn, statusSignOut } from '../status/routes'
 import { atprotoDid, didJson } from '../wellKnown'
 import type { XrpcMethod } from './method'
 import getPreferences from './actor/getPreferences'
@@ -98,7 +99,7 @@ export const methods: XrpcMethod[] = [
 export const methodsByNsid = new Map(methods.map((m) => [m.nsid, m]))
 
 export interface HttpRoute {
-  method: 'GET'
+  method: 'GET' | 'POST'
   path: string
   /** Logged as the request's NSID. */
   nsid?: string
@@ -107,7 +108,11 @@ export interface HttpRoute {
 
 /** Endpoints that are not lexicon methods of ours, or not plain XRPC calls. */
 export const httpRoutes: HttpRoute[] = [
-  { method: 'GET', path: '/', handler: () => new Response('This is an AT Protocol Personal Data Server (Rawkode PDS).\n') },
+  // The status page: public identity; the owner's figures after signing in (src/status/).
+  { method: 'GET', path: '/', handler: statusPage },
+  { method: 'POST', path: '/status/login', handler: statusSignIn },
+  { method: 'POST', path: '/status/logout', handler: statusSignOut },
+  { method: 'GET', path: '/status/inspect.json', handler: statusInspect },
   { method: 'GET', path: '/.well-known/atproto-did', handler: atprotoDid },
   { method: 'GET', path: '/.well-known/did.json', handler: didJson },
   { method: 'GET', path: '/blobs/:cid', handler: getBlobByPath },
