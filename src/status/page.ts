@@ -15,6 +15,7 @@ export function bytes(n: number | null | undefined): string {
 }
 
 const when = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '–')
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 /** `11-27 05:48:36`: one line on a phone. */
 const shortTime = (ms: number) => new Date(ms).toISOString().slice(5, 19).replace('T', ' ')
 const row = (label: string, value: string, id?: string) => `<tr><th>${esc(label)}</th><td${id ? ` id="${id}"` : ''}>${value}</td></tr>`
@@ -104,7 +105,7 @@ ${d1.events.latest.map((e) => `<tr><td>${e.seq}</td><td>#${esc(e.type)}</td><td 
 ${'error' in f.actor ? row('State', `<span class="err">${esc(f.actor.error)}</span>`) : ''}
 ${row('Head in memory', committer?.head ? `seq ${committer.head.seq}, rev <span class="mono">${esc(committer.head.rev)}</span>` : 'not loaded (loads on the next write)', 'actorhead')}
 ${row('Queue', committer ? `${committer.queueDepth} waiting${committer.draining ? ', committing' : ''}` : '–', 'queue')}
-${row('Last batch', committer?.lastBatch ? `${committer.lastBatch.commits} commits from ${committer.lastBatch.requests} requests, ${when(committer.lastBatch.at)}` : '–', 'batch')}
+${row('Last batch', committer?.lastBatch ? `${plural(committer.lastBatch.commits, 'commit')} from ${plural(committer.lastBatch.requests, 'request')}, ${when(committer.lastBatch.at)}` : '–', 'batch')}
 ${row('Block cache', committer ? `${committer.blockCache.entries} blocks · ${bytes(committer.blockCache.bytes)} of ${bytes(committer.blockCache.maxBytes)}` : '–')}
 ${row('Next alarm', when(actor?.nextAlarm), 'alarm')}
 </table>

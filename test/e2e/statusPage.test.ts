@@ -105,7 +105,7 @@ describe('the status page', () => {
     expect(await text('head')).toBe(head.cid)
     expect(await text('rev')).toBe(head.rev)
     expect(await text('actorhead')).toContain(`seq ${3 + WRITES + 1}`)
-    expect(await text('batch')).toMatch(/^1 commits from 1 requests/)
+    expect(await text('batch')).toMatch(/^1 commit from 1 request, /)
     expect(await text('migrations')).toContain('0000_magical_zemo.sql')
     expect(await text('version')).toMatch(/^\d+\.\d+\.\d+$/)
     expect(await text('errors')).toBe('None since these instances started.')
