@@ -6,13 +6,17 @@
 // deploy is checked the way Cloudflare would: every binding must name a
 // resource that exists.
 import { randomUUID, randomBytes } from 'node:crypto'
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
 const file = process.env.STANDIN_WRANGLER_STATE
 const state = JSON.parse(readFileSync(file, 'utf8'))
 const args = process.argv.slice(2)
-const save = () => writeFileSync(file, JSON.stringify(state, null, 2))
+// Written whole and renamed into place: the test polls this file while setup runs.
+const save = () => {
+  writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2))
+  renameSync(`${file}.tmp`, file)
+}
 const stdin = () => {
   try {
     return readFileSync(0, 'utf8')
