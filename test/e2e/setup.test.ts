@@ -8,6 +8,7 @@
 import { Secp256k1Keypair } from '@atproto/crypto'
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs'
+import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -181,6 +182,34 @@ describe('npm run setup', () => {
     const { ADMIN_PASSWORD: _a, ...rest } = secrets
     const { ADMIN_PASSWORD: _b, ...restBefore } = before.workers['rawkode-pds']!.secrets
     expect(rest).toEqual(restBefore)
+  })
+
+  it('checks a handle on another domain through its DNS TXT record, and says which record to add', async () => {
+    // A DNS-over-HTTPS stand-in (application/dns-json, as cloudflare-dns.com answers).
+    let txt: string | null = null
+    const doh = http.createServer((req, res) => {
+      const name = new URL(req.url!, 'http://x').searchParams.get('name')
+      const answer = txt && name === '_atproto.alice.example.org' ? [{ name, type: 16, TTL: 300, data: `"${txt}"` }] : []
+      res.setHeader('content-type', 'application/dns-json')
+      res.end(JSON.stringify({ Status: answer.length ? 0 : 3, Answer: answer }))
+    })
+    await new Promise<void>((r) => doh.listen(0, '127.0.0.1', r))
+    const dohUrl = `http://127.0.0.1:${(doh.address() as { port: number }).port}/dns-query`
+    try {
+      expect((await runSetup(['--yes', '--handle', 'alice.example.org', '--skip-deploy'])).code).toBe(0)
+      const check = ['--check', '--live-url', `http://localhost:${port}`, '--doh-url', dohUrl]
+      const missing = await runSetup([...check, '--wait', '3'])
+      expect(missing.code).toBe(2)
+      expect(missing.out).toContain('✗ handle alice.example.org')
+      expect(missing.out).toContain('_atproto.alice.example.org  with the value  did=did:web:pds.example.com')
+      txt = 'did=did:web:pds.example.com'
+      const found = await runSetup([...check, '--wait', '10'])
+      expect(found.code, found.out).toBe(0)
+      expect(found.out).toContain('✓ handle alice.example.org')
+      expect(found.out).not.toContain('_atproto.alice.example.org  with the value')
+    } finally {
+      doh.close()
+    }
   })
 
   it('asks its questions interactively and points a did:plc account to npm run migrate', async () => {
