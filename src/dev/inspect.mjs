@@ -92,7 +92,8 @@ function render(f) {
     `  database      ${kb(f.d1.databaseBytes)}`,
     `  migrations    ${f.d1.migrations.map((m) => m.name).join(', ') || 'none recorded'}`,
     '',
-    `relays          ${f.relayHosts.join(', ') || 'none'}`,
+    `relays          ${f.crawls.length === 0 ? 'none' : ''}`,
+    ...f.crawls.map((c) => `  ${c.relay}  ${c.status}${c.attemptedAt ? ` at ${time(c.attemptedAt)}` : ''}${c.detail ? `  ${c.detail}` : ''}`),
     `recent errors   ${f.workerErrors.length + (a?.recentErrors.length ?? 0) === 0 ? 'none' : ''}`,
     ...[...f.workerErrors.map((e) => ({ ...e, where: 'worker' })), ...(a?.recentErrors ?? []).map((e) => ({ ...e, where: 'actor' }))].map((e) => `  ${e.time} ${e.where} ${e.level}: ${e.msg} ${e.fields}`),
   ]

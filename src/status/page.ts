@@ -110,8 +110,8 @@ ${row('Block cache', committer ? `${committer.blockCache.entries} blocks · ${by
 ${row('Next alarm', when(actor?.nextAlarm), 'alarm')}
 </table>
 <h2>Relays</h2><table>
-${row('Asked to crawl', f.relayHosts.length ? f.relayHosts.map(esc).join(', ') : 'none (RELAY_HOSTS is empty)', 'relays')}
-${row('Crawl results', 'in the logs: <code>requestCrawl sent</code> / <code>refused</code> / <code>failed</code> lines (wrangler tail)')}
+${f.crawls.length === 0 ? row('Asked to crawl', 'none (RELAY_HOSTS)', 'relays') : ''}
+${f.crawls.map((c) => row(c.relay.replace(/^https?:\/\//, ''), `<span class="${c.status === 'ok' ? 'ok' : c.status === 'never asked' ? '' : 'err'}">${esc(c.status)}</span>${c.attemptedAt ? `, ${when(c.attemptedAt)}` : ''}${c.detail ? ` <span class="mono muted">${esc(c.detail.slice(0, 200))}</span>` : ''}${c.okAt && c.okAt !== c.attemptedAt ? `; last ok ${when(c.okAt)}` : ''}`)).join('\n')}
 </table>
 <h2>Recent errors</h2>
 ${errors.length === 0 ? '<p id="errors" class="ok">None since these instances started.</p>' : `<table id="errors">${errors.map((e) => `<tr><td>${when(Date.parse(e.time))}</td><td>${esc(e.where)} ${esc(e.level)}: ${esc(e.msg)} <span class="mono muted">${esc(e.fields.slice(0, 300))}</span></td></tr>`).join('\n')}</table>`}

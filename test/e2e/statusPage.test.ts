@@ -7,6 +7,7 @@
 import { AtpAgent } from '@atproto/api'
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, rmSync } from 'node:fs'
+import http from 'node:http'
 import path from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -20,10 +21,23 @@ let did: string
 let agent: AtpAgent
 let ws: WebSocket
 let browser: Browser
+/** A relay stand-in: answers requestCrawl with 200 and remembers who asked. */
+let relay: http.Server
+const crawlRequests: string[] = []
 /** identity, account, sync, then one commit per write below. */
 const WRITES = 5
 
 beforeAll(async () => {
+  relay = http.createServer((req, res) => {
+    let body = ''
+    req.on('data', (d) => (body += d))
+    req.on('end', () => {
+      if (req.url === '/xrpc/com.atproto.sync.requestCrawl') crawlRequests.push(JSON.parse(body).hostname)
+      res.setHeader('content-type', 'application/json')
+      res.end('{}')
+    })
+  })
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r))
   const port = await freePort()
   did = `did:web:localhost%3A${port}`
   pds = await startPds({
@@ -35,7 +49,7 @@ beforeAll(async () => {
       ADMIN_PASSWORD: PASSWORD,
       JWT_SECRET: 'status-jwt-secret-0123456789abcdef01234567',
       PDS_SIGNING_KEY: '4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318',
-      RELAY_HOSTS: '',
+      RELAY_HOSTS: `http://127.0.0.1:${(relay.address() as { port: number }).port}`,
     },
   })
   base = pds.url.toString().replace(/\/$/, '')
@@ -57,6 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   ws?.close()
   await browser?.close()
+  relay?.close()
   await pds?.worker.dispose()
   if (pds) rmSync(pds.persist, { recursive: true, force: true })
 })
@@ -109,6 +124,9 @@ describe('the status page', () => {
     expect(await text('migrations')).toContain('0000_magical_zemo.sql')
     expect(await text('version')).toMatch(/^\d+\.\d+\.\d+$/)
     expect(await text('errors')).toBe('None since these instances started.')
+    // The relay was asked when the repo was created, and its answer is shown.
+    expect(crawlRequests).toContain(`localhost:${new URL(base).port}`)
+    expect(await page.textContent(`tr:has(th:text-is("127.0.0.1:${(relay.address() as { port: number }).port}")) td`)).toMatch(/^ok, \d{4}-/)
     await page.screenshot({ path: path.join(shots, 'status-owner.png'), fullPage: true })
 
     // Nothing but the page itself was loaded, and nothing was refused.
@@ -168,6 +186,7 @@ describe('the status page', () => {
     expect(run.stdout).toMatch(/records +7 /)
     expect(run.stdout).toMatch(/queue depth +0/)
     expect(run.stdout).toMatch(/retention +72 h/)
+    expect(run.stdout).toMatch(/http:\/\/127\.0\.0\.1:\d+  ok at \d{4}-/)
 
     const wrong = spawnSync(process.execPath, [path.join(root, 'src/dev/inspect.mjs'), '--url', base], { encoding: 'utf8', cwd: pds.persist, env: { ...process.env, PDS_PASSWORD: 'wrong' } })
     expect(wrong.status).toBe(1)
