@@ -13,15 +13,15 @@ async function login(identifier = TEST_HANDLE, password = TEST_PASSWORD, ip = '1
   return xrpc('com.atproto.server.createSession', { body: { identifier, password }, headers: { 'cf-connecting-ip': ip } })
 }
 
-async function forge(claims: Record<string, unknown>, opts: { exp?: number; aud?: string; key?: Uint8Array; typ?: string } = {}) {
+async function forge(claims: Record<string, unknown>, opts: { exp?: number | null; aud?: string | string[]; key?: Uint8Array; typ?: string } = {}) {
   const now = Math.floor(Date.now() / 1000)
-  return new SignJWT(claims)
+  const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: opts.typ ?? 'at+jwt' })
     .setSubject(TEST_DID)
     .setAudience(opts.aud ?? TEST_DID)
     .setIssuedAt(now - 10)
-    .setExpirationTime(opts.exp ?? now + 600)
-    .sign(opts.key ?? secret)
+  if (opts.exp !== null) jwt.setExpirationTime(opts.exp ?? now + 600)
+  return jwt.sign(opts.key ?? secret)
 }
 
 describe('createSession', () => {
@@ -104,6 +104,10 @@ describe('tokens', () => {
       'alg none': none,
       'wrong secret': await forge({ scope: 'com.atproto.access' }, { key: new TextEncoder().encode('another-secret-of-sufficient-length-xx') }),
       'wrong audience': await forge({ scope: 'com.atproto.access' }, { aud: 'did:web:evil.test' }),
+      // Correctly signed, but never valid here: we always mint `exp` and one audience.
+      'no expiry': await forge({ scope: 'com.atproto.access' }, { exp: null }),
+      'audience array containing us': await forge({ scope: 'com.atproto.access' }, { aud: [TEST_DID, 'did:web:evil.test'] }),
+      'audience array of only us': await forge({ scope: 'com.atproto.access' }, { aud: [TEST_DID] }),
       'refresh as access': session.refreshJwt,
       garbage: 'not-a-jwt',
     }
