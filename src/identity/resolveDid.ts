@@ -1,4 +1,5 @@
 import type { Config } from '../env'
+import { kvKey } from '../lib/kvKey'
 import { assertPublicUrl } from '../lib/publicUrl'
 
 /** The parts of a DID document atproto uses (atproto DID spec). */
@@ -13,6 +14,8 @@ export interface ResolvedDidDocument {
 export const DID_CACHE_TTL_SECONDS = 60 * 60
 const RESOLVE_TIMEOUT_MS = 5000
 const MAX_DOC_BYTES = 64 * 1024
+/** The longest DNS name (RFC 1035): a did:web host beyond it names nothing. */
+const MAX_HOST_LENGTH = 253
 
 export class DidResolutionError extends Error {
   name = 'DidResolutionError'
@@ -26,7 +29,7 @@ export class DidResolutionError extends Error {
  */
 export async function resolveDid(did: string, config: Config, cache: KVNamespace): Promise<ResolvedDidDocument | null> {
   const url = didDocumentUrl(did, config)
-  const key = `did-doc:${did}`
+  const key = await kvKey('did-doc', did)
   const cached = await cache.get<ResolvedDidDocument>(key, 'json')
   if (cached) return cached
   const doc = await fetchDocument(url, did)
@@ -39,6 +42,7 @@ function didDocumentUrl(did: string, config: Config): URL {
   const web = /^did:web:([a-zA-Z0-9.-]+(?:%3[aA]\d+)?)$/.exec(did)
   if (web) {
     const host = decodeURIComponent(web[1]!)
+    if (host.replace(/:\d+$/, '').length > MAX_HOST_LENGTH) throw new DidResolutionError(`did:web host is longer than ${MAX_HOST_LENGTH} characters`)
     // A did:web on a local host is only meaningful in development, where it is served over plain HTTP.
     const local = /^(localhost|127\.0\.0\.1)(:\d+)?$/.test(host)
     const url = new URL(`${local && config.proxyAllowInsecure ? 'http' : 'https'}://${host}/.well-known/did.json`)
