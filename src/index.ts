@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { collectGarbage } from './blobs/gc'
 import { getDb } from './db/client'
+import { pruneLoginLimits } from './db/loginLimit'
 import { pruneExpiredRefreshTokens } from './db/sessions'
 import { ConfigError, readConfig, type Env } from './env'
 import { errorFields, log } from './lib/log'
@@ -111,5 +112,6 @@ export default {
         .then(() => crawlRelays(getDb(env.DB), readConfig(env), { scope: 'due', reason: 'cron' }))
         .catch((err) => log('error', 'requestCrawl not sent', errorFields(err))),
     )
+    ctx.waitUntil(pruneLoginLimits(getDb(env.DB)).catch((err) => log('error', 'login limit prune failed', errorFields(err))))
   },
 } satisfies ExportedHandler<Env>
