@@ -15,6 +15,8 @@ export interface Env {
   EVENT_RETENTION_HOURS?: string
   BLOB_MAX_BYTES?: string
   BLOB_TEMP_GRACE_HOURS?: string
+  /** Milliseconds an upload may send nothing before it is abandoned (default 20,000). */
+  BLOB_UPLOAD_IDLE_MS?: string
   BSKY_APPVIEW_URL?: string
   BSKY_APPVIEW_DID?: string
   BSKY_CHAT_URL?: string
@@ -37,6 +39,7 @@ export interface Config {
   eventRetentionMs: number
   blobMaxBytes: number
   blobTempGraceMs: number
+  uploadIdleMs: number
   appView: { url: string; did: string }
   chat: { url: string; did: string }
   plcDirectoryUrl: string
@@ -105,6 +108,7 @@ export function readConfig(env: Env): Config {
   const eventRetentionHours = num('EVENT_RETENTION_HOURS', 72)
   const blobMaxBytes = num('BLOB_MAX_BYTES', 100 * 1024 * 1024)
   const blobTempGraceHours = num('BLOB_TEMP_GRACE_HOURS', 24)
+  const uploadIdleMs = num('BLOB_UPLOAD_IDLE_MS', 20_000)
   const appViewUrl = env.BSKY_APPVIEW_URL || 'https://api.bsky.app'
   const chatUrl = env.BSKY_CHAT_URL || 'https://api.bsky.chat'
   if (problems.length > 0) throw new ConfigError(problems)
@@ -122,6 +126,7 @@ export function readConfig(env: Env): Config {
     eventRetentionMs: eventRetentionHours * 3600_000,
     blobMaxBytes,
     blobTempGraceMs: blobTempGraceHours * 3600_000,
+    uploadIdleMs,
     appView: { url: appViewUrl.replace(/\/$/, ''), did: env.BSKY_APPVIEW_DID || 'did:web:api.bsky.app' },
     chat: { url: chatUrl.replace(/\/$/, ''), did: env.BSKY_CHAT_DID || 'did:web:api.bsky.chat' },
     plcDirectoryUrl: (env.PLC_DIRECTORY_URL || 'https://plc.directory').replace(/\/$/, ''),

@@ -15,6 +15,7 @@ export interface ServableBlob {
   cid: string
   mimeType: string
   size: number
+  generation: string | null
 }
 
 const FIXED_HEADERS = {
@@ -38,7 +39,7 @@ export async function blobResponse(bucket: R2Bucket, blob: ServableBlob, req: Re
     headers.set('content-range', `bytes */${blob.size}`)
     return new Response(null, { status: 416, headers })
   }
-  const key = blobKey(blob.did, blob.cid)
+  const key = blobKey(blob.did, blob.cid, blob.generation)
   const length = range ? range.length : blob.size
   headers.set('content-length', String(length))
   if (range) headers.set('content-range', `bytes ${range.offset}-${range.offset + range.length - 1}/${blob.size}`)
