@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: starts the PDS locally (wrangler dev, its own state folder
- * and port) unless PDS_URL names a running one, then runs the repository,
+ * `npm run bench`: starts the PDS locally (`npm start`, the production-like
+ * server, with its own state folder and port; BENCH_SERVER=dev uses wrangler
+ * dev instead) unless PDS_URL names a running one, then runs the repository,
  * firehose and blob benchmarks against it. Each prints a table and a JSON line.
  */
 import { spawn } from 'node:child_process'
 import { execFileSync } from 'node:child_process'
+import { createWriteStream, mkdirSync } from 'node:fs'
 import path from 'node:path'
 
 const root = path.resolve(import.meta.dirname, '../..')
@@ -16,11 +18,16 @@ let env = { ...process.env }
 if (!process.env.PDS_URL) {
   const port = process.env.BENCH_PORT ?? '8799'
   const state = process.env.BENCH_STATE ?? path.join(root, '.wrangler/bench-state')
-  server = spawn('node', ['src/dev/start.mjs', '--port', port, '--persist-to', state], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], detached: true })
-  server.stdout.on('data', () => {})
+  mkdirSync(state, { recursive: true })
+  const script = process.env.BENCH_SERVER === 'dev' ? 'src/dev/start.mjs' : 'src/dev/serve.mjs'
+  server = spawn('node', [script, '--port', port, '--persist-to', state], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], detached: true })
+  // The server's log lines carry each request's D1 cost: keep them for the per-operation summary.
+  env.PDS_LOG ??= path.join(state, 'server.log')
+  const logFile = createWriteStream(env.PDS_LOG)
+  server.stdout.pipe(logFile)
   env.PDS_URL = `http://localhost:${port}`
   await waitFor(`${env.PDS_URL}/xrpc/_health`, 90_000)
-  env.PDS_PID ??= findWorkerdPid()
+  env.PDS_PID ??= findWorkerdPid(server.pid)
 }
 
 try {
@@ -50,10 +57,16 @@ async function waitFor(url, ms) {
   throw new Error(`PDS did not start at ${url}`)
 }
 
-function findWorkerdPid() {
-  try {
-    return execFileSync('pgrep', ['-n', 'workerd'], { encoding: 'utf8' }).trim() || undefined
-  } catch {
-    return undefined
+/** The workerd process under our server (other agents' workerd may run on the same machine). */
+function findWorkerdPid(parent) {
+  const table = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,comm='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+  const under = new Set([String(parent)])
+  for (let grew = true; grew; ) {
+    grew = false
+    for (const [pid, ppid] of table) if (under.has(ppid) && !under.has(pid)) (under.add(pid), (grew = true))
   }
+  return table.find(([pid, , comm]) => under.has(pid) && comm === 'workerd')?.[0]
 }
