@@ -5,6 +5,7 @@ import { decodeFrame, frameType } from '../src/firehose/frames'
 import { getDb } from '../src/db/client'
 import { crawlRelays } from '../src/relays/crawl'
 import { getSigningKey } from '../src/identity/signingKey'
+import { meterD1 } from '../src/db/metered'
 import { errorFields, log, recentProblems, type ProblemLine } from '../src/lib/log'
 import { SNAPSHOT_LIFETIME_MS } from '../src/repo/snapshot'
 import { handleChange, statusChange } from './accountEvents'
@@ -36,18 +37,23 @@ export class AccountActor extends Server<Env> {
   #committer?: Committer
   #firehose?: Firehose
 
+  /** D1, metered: each commit batch logs what it cost (src/lib/cost.ts). */
+  get #d1(): D1Database {
+    return meterD1(this.env.DB)
+  }
+
   get #config() {
     return readConfig(this.env)
   }
 
   #getFirehose(): Firehose {
-    this.#firehose ??= new Firehose(this.env.DB, () => this.getConnections<SubscriberState>(), () => this.#getCommitter().head(), this.#config.eventRetentionMs)
+    this.#firehose ??= new Firehose(this.#d1, () => this.getConnections<SubscriberState>(), () => this.#getCommitter().head(), this.#config.eventRetentionMs)
     return this.#firehose
   }
 
   #getCommitter(): Committer {
     const config = this.#config
-    this.#committer ??= new Committer(this.env.DB, config.did, config.handle, () => getSigningKey(config.signingKeyHex), (events: CommittedEvent[]) =>
+    this.#committer ??= new Committer(this.#d1, config.did, config.handle, () => getSigningKey(config.signingKeyHex), (events: CommittedEvent[]) =>
       this.#onCommitted(events),
     )
     return this.#committer
@@ -87,12 +93,12 @@ export class AccountActor extends Server<Env> {
 
   /** Moves the account to a new handle (already verified by the Worker) and announces it with #identity. */
   async updateHandle(handle: string): Promise<{ seq: number }> {
-    return { seq: await this.#getCommitter().emitEvent(handleChange(this.env.DB, this.#config.did, handle)) }
+    return { seq: await this.#getCommitter().emitEvent(handleChange(this.#d1, this.#config.did, handle)) }
   }
 
   /** Deactivates or reactivates the account: writes stop or resume, and relays hear of it (#account, #sync). */
   async setActive(active: boolean): Promise<{ seq: number }> {
-    return { seq: await this.#getCommitter().emitEvent(statusChange(this.env.DB, this.#config.did, active)) }
+    return { seq: await this.#getCommitter().emitEvent(statusChange(this.#d1, this.#config.did, active)) }
   }
 
   /** Switches the repo to an imported one whose blocks the Worker has staged (see src/db/importWrites.ts). */
@@ -100,7 +106,7 @@ export class AccountActor extends Server<Env> {
     const config = this.#config
     const committer = this.#getCommitter()
     try {
-      await committer.emitEvent(repoImport(this.env.DB, config.did, await getSigningKey(config.signingKeyHex), request))
+      await committer.emitEvent(repoImport(this.#d1, config.did, await getSigningKey(config.signingKeyHex), request))
     } catch (err) {
       if (err instanceof Refusal) return { ok: false, status: err.status, error: err.error, message: err.message }
       throw err

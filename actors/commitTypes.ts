@@ -1,3 +1,4 @@
+import type { BatchCost } from '../src/lib/cost'
 import type { PreparedWrite, ValidationStatus } from '../src/repo/prepareWrites'
 import type { EventRow } from '../src/db/events'
 
@@ -16,7 +17,8 @@ export interface WriteResult {
 
 /** Expected failures come back as values; the Worker turns them into XRPC errors. */
 export type ApplyWritesOutcome =
-  | { ok: true; commit: { cid: string; rev: string } | null; results: WriteResult[] }
+  /** `cost`: the D1 batch this write was part of, and how many requests shared it. */
+  | { ok: true; commit: { cid: string; rev: string } | null; results: WriteResult[]; cost?: BatchCost }
   | { ok: false; status: 400 | 401 | 500; error: string; message: string }
 
 /** What the next commit builds on: the committed head and the last firehose seq. */

@@ -1,4 +1,4 @@
-import { Repo, WriteOpAction, type CommitData, type RecordWriteOp } from '@atproto/repo'
+import { BlockMap, Repo, WriteOpAction, type CommitData, type RecordWriteOp } from '@atproto/repo'
 import { cborToLex, cborToLexRecord, cidForRecord } from '@atproto/repo'
 import type { Cid } from '@atproto/lex-data'
 import type { Secp256k1Keypair } from '@atproto/crypto'
@@ -12,6 +12,7 @@ import { BlockCache, D1Blockstore } from '../src/repo/blockstore'
 import { carBytes } from '../src/repo/car'
 import type { BlobUse } from '../src/repo/prepareWrites'
 import { storedCid } from '../src/lib/cid'
+import { costFields, newCost, withCost, type Cost } from '../src/lib/cost'
 import { log } from '../src/lib/log'
 import { Refusal, type ApplyWritesOutcome, type ApplyWritesRequest, type CommittedEvent, type EventJob, type Head, type WriteResult } from './commitTypes'
 import { loadHead } from './loadHead'
@@ -43,12 +44,20 @@ type Settled = { outcome: ApplyWritesOutcome } | { error: unknown }
  * (each its own rev and firehose event) and persisted in ONE D1 batch: group
  * commit. The head held in memory is only ever what D1 acknowledged; any
  * failure drops it so the next write reloads from D1.
+ *
+ * Pipelined: while one group's batch is in flight, the next group is built and
+ * signed on top of it, but its batch is sent only once D1 has acknowledged the
+ * previous one, and nothing of it (outcome, event) is released before its own
+ * batch is acknowledged. If the batch below it fails, the group was built on a
+ * head D1 never took: it is thrown away and its requests are built again.
  */
 export class Committer {
   #queue: (Queued | EventJob)[] = []
   #draining = false
   #head: Head | null = null
   readonly #cache = new BlockCache()
+  /** Called when the queue gains work while the drain loop waits on a batch. */
+  #wake: (() => void) | null = null
 
   constructor(
     private readonly d1: D1Database,
@@ -69,7 +78,6 @@ export class Committer {
     return this.#loading
   }
 
-  #loading: Promise<Head> | null = null
   #lastBatch: { commits: number; requests: number; at: number } | null = null
 
   /** What an operator sees (npm run inspect): only what is in memory, nothing is loaded for it. */
@@ -77,6 +85,8 @@ export class Committer {
     const head = this.#head && { cid: this.#head.cid, rev: this.#head.rev, seq: this.#head.seq, active: this.#head.active }
     return { head, queueDepth: this.#queue.length, draining: this.#draining, lastBatch: this.#lastBatch, blockCache: this.#cache.size }
   }
+
+  #loading: Promise<Head> | null = null
   /** Highest seq handed to onCommitted by this instance. */
   #broadcastUpTo: number | null = null
 
@@ -99,36 +109,186 @@ export class Committer {
   }
 
   apply(request: ApplyWritesRequest): Promise<ApplyWritesOutcome> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ request, resolve, reject })
-      if (!this.#draining) void this.#drain()
-    })
+    return new Promise((resolve, reject) => this.#enqueue({ request, resolve, reject }))
   }
 
   /** Appends an account-level event; resolves with its seq once D1 has it. */
   emitEvent(build: EventJob['build']): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ build, resolve, reject })
-      if (!this.#draining) void this.#drain()
-    })
+    return new Promise((resolve, reject) => this.#enqueue({ build, resolve, reject }))
+  }
+
+  #enqueue(job: Queued | EventJob): void {
+    this.#queue.push(job)
+    this.#wake?.()
+    if (!this.#draining) void this.#drain()
   }
 
   async #drain(): Promise<void> {
     this.#draining = true
+    /** The batch in flight: resolves true once D1 acknowledged it, false if it failed. */
+    let inflight: { done: Promise<boolean>; head: Head; blocks: BlockMap } | null = null
     try {
-      while (this.#queue.length > 0) {
-        const first = this.#queue[0]!
-        if ('build' in first) {
+      while (this.#queue.length > 0 || inflight) {
+        const first = this.#queue[0]
+        if (!first || 'build' in first) {
+          // Account events are not pipelined: they build on the committed head.
+          if (inflight) {
+            await inflight.done
+            inflight = null
+            continue
+          }
           this.#queue.shift()
-          await this.#commitEvent(first)
+          await this.#commitEvent(first!)
           continue
         }
-        let n = 0
-        while (n < this.#queue.length && n < MAX_GROUP && 'request' in this.#queue[n]!) n++
-        await this.#commitGroup(this.#queue.splice(0, n) as Queued[])
+        let group: Group
+        try {
+          const cost = newCost()
+          group = await withCost(cost, () => this.#openGroup(inflight, cost))
+        } catch (err) {
+          // No head or no key: every queued write fails alike (after the batch below settles).
+          if (inflight) await inflight.done
+          inflight = null
+          for (const q of this.#takeWrites(this.#queue.length)) q.reject(err)
+          continue
+        }
+        // Build what is queued; while the batch below is in flight, keep taking what arrives.
+        for (;;) {
+          await withCost(group.cost, () => this.#build(group, this.#takeWrites(MAX_GROUP - group.requests.length)))
+          if (!inflight || group.requests.length >= MAX_GROUP || group.bytes > MAX_GROUP_BYTES) break
+          if (this.#queue.length > 0 && 'request' in this.#queue[0]!) continue
+          if (await this.#settledOrWoken(inflight.done)) break
+        }
+        if (inflight) {
+          const acknowledged = await inflight.done
+          inflight = null
+          if (!acknowledged) {
+            // Built on a head D1 refused: nothing of it was sent; build it again from D1's.
+            this.#queue.unshift(...group.requests)
+            continue
+          }
+        }
+        inflight = group.commits.length > 0 ? { done: this.#send(group), head: group.next, blocks: group.storage.pending } : null
+        if (!inflight) this.#settle(group)
       }
     } finally {
       this.#draining = false
+    }
+  }
+
+  /** Takes up to `max` writes from the head of the queue (stopping at an account event). */
+  #takeWrites(max: number): Queued[] {
+    let n = 0
+    while (n < this.#queue.length && n < max && 'request' in this.#queue[n]!) n++
+    return this.#queue.splice(0, n) as Queued[]
+  }
+
+  /** Waits until `done` settles (true) or new work is queued (false). */
+  async #settledOrWoken(done: Promise<boolean>): Promise<boolean> {
+    let woken!: () => void
+    const wake = new Promise<false>((resolve) => (woken = () => resolve(false)))
+    this.#wake = woken
+    try {
+      return await Promise.race([done.then(() => true as const), wake])
+    } finally {
+      this.#wake = null
+    }
+  }
+
+  /** A group builds on the committed head, or on the group in flight (its blocks not yet in D1). */
+  async #openGroup(below: { head: Head; blocks: BlockMap } | null, cost: Cost): Promise<Group> {
+    const head = below ? below.head : await this.head()
+    const keypair = await this.keypair()
+    const storage = new D1Blockstore(this.d1, this.did, this.#cache)
+    if (below) storage.pending.addMap(below.blocks)
+    return { next: head, keypair, storage, repo: null, requests: [], settled: [], commits: [], events: [], bytes: 0, cost, started: Date.now() }
+  }
+
+  /** Builds each request into a commit on top of the group's last. */
+  async #build(group: Group, requests: Queued[]): Promise<void> {
+    if (requests.length === 0) return
+    // One query for every blob these writes reference, not one per commit.
+    const blobs = await this.#findBlobs(requests)
+    for (const [i, q] of requests.entries()) {
+      // Keep one batch a reasonable size: past the budget, the rest waits for the next group.
+      if (group.bytes > MAX_GROUP_BYTES) {
+        this.#queue.unshift(...requests.slice(i))
+        return
+      }
+      group.requests.push(q)
+      try {
+        group.repo ??= await Repo.load(group.storage, storedCid(group.next.cid))
+        const built = await this.#buildCommit(group.repo, group.next, q.request, group.keypair, blobs)
+        if (!built.commit) {
+          group.settled.push({ outcome: { ok: true, commit: { cid: group.next.cid, rev: group.next.rev }, results: built.results } })
+          continue
+        }
+        const { commit, rows } = built
+        group.commits.push(rows)
+        group.bytes += rows.blocks.reduce((n, [, b]) => n + b.byteLength, rows.event.frame.byteLength)
+        group.events.push({ seq: rows.event.seq, frame: rows.event.frame })
+        group.storage.pending.addMap(commit.newBlocks)
+        group.next = { ...group.next, cid: commit.cid.toString(), rev: commit.rev, dataCid: rows.dataCid, seq: rows.event.seq }
+        group.repo = await Repo.load(group.storage, commit.cid)
+        group.settled.push({ outcome: { ok: true, commit: { cid: group.next.cid, rev: group.next.rev }, results: built.results } })
+      } catch (err) {
+        // A refused request changes nothing and does not hold up the rest of the group.
+        if (err instanceof Refusal) group.settled.push({ outcome: { ok: false, status: err.status, error: err.error, message: err.message } })
+        else group.settled.push({ error: err })
+      }
+    }
+  }
+
+  /**
+   * Persists a built group in one batch; true once D1 has it. Outcomes and
+   * events go out only then. False if D1 refused it (its writes fail and may be
+   * retried) or cannot say (their outcome is reported unknown): either way the
+   * head is dropped, and a group built on this one is rebuilt from D1's.
+   */
+  async #send(group: Group): Promise<boolean> {
+    let written: 'applied' | 'unknown'
+    try {
+      written = await withCost(group.cost, () => this.#runBatch(commitStatements(this.d1, group.commits), group.next.seq))
+    } catch (err) {
+      for (const q of group.requests) q.reject(err)
+      return false
+    }
+    if (written === 'unknown') {
+      // Not "nothing was written": a client that retried could commit the same writes twice.
+      const unknown: ApplyWritesOutcome = { ok: false, status: 500, error: 'CommitOutcomeUnknown', message: 'The commit may or may not have been written; read the repo before retrying' }
+      group.requests.forEach((q, i) => {
+        const s = group.settled[i]!
+        if ('error' in s) q.reject(s.error)
+        else q.resolve(s.outcome.ok ? unknown : s.outcome) // refusals changed nothing either way
+      })
+      return false
+    }
+    for (const [cid, bytes] of group.storage.pending) this.#cache.set(cid.toString(), bytes)
+    this.#head = group.next
+    this.#lastBatch = { commits: group.events.length, requests: group.requests.length, at: Date.now() }
+    this.#settle(group)
+    return true
+  }
+
+  #settle(group: Group): void {
+    const cost = { ...group.cost, requests: group.requests.length }
+    group.requests.forEach((q, i) => {
+      const s = group.settled[i]!
+      if ('outcome' in s) q.resolve(s.outcome.ok ? { ...s.outcome, cost } : s.outcome)
+      else q.reject(s.error)
+    })
+    if (group.events.length > 0) {
+      log('info', 'commit', {
+        did: this.did,
+        commits: group.events.length,
+        requests: group.requests.length,
+        firstSeq: group.events[0]!.seq,
+        lastSeq: group.events.at(-1)!.seq,
+        rev: group.next.rev,
+        ms: Date.now() - group.started,
+        ...costFields(group.cost),
+      })
+      this.#emit(group.events)
     }
   }
 
@@ -148,86 +308,6 @@ export class Committer {
       this.#emit(events.map((e) => ({ seq: e.seq, frame: e.frame })))
     } catch (err) {
       job.reject(err)
-    }
-  }
-
-  async #commitGroup(group: Queued[]): Promise<void> {
-    const started = Date.now()
-    let head: Head
-    let keypair: Secp256k1Keypair
-    try {
-      head = await this.head()
-      keypair = await this.keypair()
-    } catch (err) {
-      for (const q of group) q.reject(err)
-      return
-    }
-    const storage = new D1Blockstore(this.d1, this.did, this.#cache)
-    const commits: CommitRows[] = []
-    const settled: Settled[] = []
-    const events: CommittedEvent[] = []
-    let repo: Repo | null = null
-    let next = head
-
-    let bytes = 0
-    for (const [i, q] of group.entries()) {
-      // Keep one batch a reasonable size: past the budget, the rest waits for the next group.
-      if (bytes > MAX_GROUP_BYTES) {
-        this.#queue.unshift(...group.splice(i))
-        break
-      }
-      try {
-        repo ??= await Repo.load(storage, storedCid(next.cid))
-        const built = await this.#buildCommit(repo, next, storage, q.request, keypair)
-        if (!built.commit) {
-          settled.push({ outcome: { ok: true, commit: { cid: next.cid, rev: next.rev }, results: built.results } })
-          continue
-        }
-        const { commit, rows } = built
-        commits.push(rows)
-        bytes += rows.blocks.reduce((n, [, b]) => n + b.byteLength, rows.event.frame.byteLength)
-        events.push({ seq: rows.event.seq, frame: rows.event.frame })
-        storage.pending.addMap(commit.newBlocks)
-        next = { ...next, cid: commit.cid.toString(), rev: commit.rev, dataCid: rows.dataCid, seq: rows.event.seq }
-        repo = await Repo.load(storage, commit.cid)
-        settled.push({ outcome: { ok: true, commit: { cid: next.cid, rev: next.rev }, results: built.results } })
-      } catch (err) {
-        // A refused request changes nothing and does not hold up the rest of the group.
-        if (err instanceof Refusal) settled.push({ outcome: { ok: false, status: err.status, error: err.error, message: err.message } })
-        else settled.push({ error: err })
-      }
-    }
-
-    if (commits.length > 0) {
-      let written: 'applied' | 'unknown'
-      try {
-        written = await this.#runBatch(commitStatements(this.d1, commits), next.seq)
-      } catch (err) {
-        for (const q of group) q.reject(err)
-        return
-      }
-      if (written === 'unknown') {
-        // Not "nothing was written": a client that retried could commit the same writes twice.
-        const unknown: ApplyWritesOutcome = { ok: false, status: 500, error: 'CommitOutcomeUnknown', message: 'The commit may or may not have been written; read the repo before retrying' }
-        group.forEach((q, i) => {
-          const s = settled[i]!
-          if ('error' in s) q.reject(s.error)
-          else q.resolve(s.outcome.ok ? unknown : s.outcome) // refusals changed nothing either way
-        })
-        return
-      }
-      for (const [cid, bytes] of storage.pending) this.#cache.set(cid.toString(), bytes)
-      this.#head = next
-    }
-    group.forEach((q, i) => {
-      const s = settled[i]!
-      if ('outcome' in s) q.resolve(s.outcome)
-      else q.reject(s.error)
-    })
-    if (events.length > 0) {
-      this.#lastBatch = { commits: events.length, requests: group.length, at: Date.now() }
-      log('info', 'commit', { did: this.did, commits: events.length, requests: group.length, firstSeq: events[0]!.seq, lastSeq: events.at(-1)!.seq, rev: next.rev, ms: Date.now() - started })
-      this.#emit(events)
     }
   }
 
@@ -262,7 +342,14 @@ export class Committer {
     }
   }
 
-  async #buildCommit(repo: Repo, head: Head, storage: D1Blockstore, request: ApplyWritesRequest, keypair: Secp256k1Keypair) {
+  /** The uploaded blobs the requests' records reference (size and type), in one query. */
+  async #findBlobs(requests: Queued[]): Promise<Map<string, { mimeType: string; size: number }>> {
+    const cids = requests.flatMap((q) => q.request.writes.flatMap((w) => w.blobs.map((b) => b.cid)))
+    if (cids.length === 0) return new Map()
+    return findBlobs(getDb(this.d1), this.did, cids)
+  }
+
+  async #buildCommit(repo: Repo, head: Head, request: ApplyWritesRequest, keypair: Secp256k1Keypair, blobs: Map<string, { mimeType: string; size: number }>) {
     if (!head.active) throw new Refusal('AccountDeactivated', 'Account is deactivated', 401)
     if (request.swapCommit !== undefined && request.swapCommit !== head.cid) {
       throw new Refusal('InvalidSwap', `Commit was at ${head.cid}`)
@@ -317,7 +404,7 @@ export class Committer {
     }
     if (ops.length === 0) return { commit: null, results } as const
 
-    await this.#checkBlobs(blobUses)
+    checkBlobs(blobUses, blobs)
     const commit: CommitData = await repo.formatCommit(ops, keypair)
     const dataCid = (cborToLex(commit.newBlocks.get(commit.cid)!) as { data: Cid }).data.toString()
     const seq = head.seq + 1
@@ -350,17 +437,31 @@ export class Committer {
     }
     return { commit, rows, results } as const
   }
+}
 
-  /** Every referenced blob must have been uploaded, with the size and type the record claims. */
-  async #checkBlobs(uses: BlobUse[]): Promise<void> {
-    if (uses.length === 0) return
-    const found = await findBlobs(getDb(this.d1), this.did, uses.map((u) => u.cid))
-    for (const use of uses) {
-      const blob = found.get(use.cid)
-      if (!blob) throw new Refusal('BlobNotFound', `Could not find blob: ${use.cid}`)
-      if (blob.size !== use.size) throw new Refusal('InvalidRequest', `Blob ${use.cid} is ${blob.size} bytes, the record says ${use.size}`)
-      if (blob.mimeType !== use.mimeType) throw new Refusal('InvalidRequest', `Blob ${use.cid} is ${blob.mimeType}, the record says ${use.mimeType}`)
-    }
+/** Every referenced blob must have been uploaded, with the size and type the record claims. */
+function checkBlobs(uses: BlobUse[], found: Map<string, { mimeType: string; size: number }>): void {
+  for (const use of uses) {
+    const blob = found.get(use.cid)
+    if (!blob) throw new Refusal('BlobNotFound', `Could not find blob: ${use.cid}`)
+    if (blob.size !== use.size) throw new Refusal('InvalidRequest', `Blob ${use.cid} is ${blob.size} bytes, the record says ${use.size}`)
+    if (blob.mimeType !== use.mimeType) throw new Refusal('InvalidRequest', `Blob ${use.cid} is ${blob.mimeType}, the record says ${use.mimeType}`)
   }
+}
 
+/** A group of commits being built, then in flight as one batch. */
+interface Group {
+  /** Its last commit so far (at first, the head it builds on). */
+  next: Head
+  keypair: Secp256k1Keypair
+  /** Its blocks (and those of the group below it) are `storage.pending` until D1 has them. */
+  storage: D1Blockstore
+  repo: Repo | null
+  requests: Queued[]
+  settled: Settled[]
+  commits: CommitRows[]
+  events: CommittedEvent[]
+  bytes: number
+  cost: Cost
+  started: number
 }

@@ -19,7 +19,8 @@ export async function loadHead(
   keypair: Secp256k1Keypair,
   onCommitted: (events: CommittedEvent[]) => void,
 ): Promise<Head> {
-  const { root, seq, active } = await getHeadState(d1, did)
+  const { root, seq, active, blocks } = await getHeadState(d1, did)
+  for (const b of blocks) cache.set(b.cid, b.bytes)
   if (root) return { ...root, seq, active }
   return createRepo(d1, did, handle, cache, keypair, seq, onCommitted)
 }

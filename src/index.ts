@@ -5,6 +5,8 @@ import { getDb } from './db/client'
 import { pruneLoginLimits } from './db/loginLimit'
 import { pruneExpiredRefreshTokens } from './db/sessions'
 import { ConfigError, readConfig, type Env } from './env'
+import { costFields, meterActors, meterBucket, newCost, withCost } from './lib/cost'
+import { meterD1 } from './db/metered'
 import { errorFields, log } from './lib/log'
 import { NotFoundError, toXrpcError, XrpcError } from './lib/errors'
 import { callMethod, type CallOptions } from './xrpc/method'
@@ -17,24 +19,33 @@ export { AccountActor } from '../actors/account-actor'
 type Vars = { requestId: string; did?: string; nsid?: string; error?: string }
 const app = new Hono<{ Bindings: Env; Variables: Vars }>()
 
-// One JSON log line per request; tokens and bodies never appear in it.
+// One JSON log line per request with what it cost (D1, actor, R2: src/lib/cost.ts);
+// tokens and bodies never appear in it.
 app.use('*', async (c, next) => {
   const started = Date.now()
   const requestId = c.req.header('cf-ray') ?? crypto.randomUUID()
   c.set('requestId', requestId)
-  await next()
+  const cost = newCost()
+  await withCost(cost, next)
   const status = c.res.status
-  log(status >= 500 ? 'error' : 'info', 'request', {
-    requestId,
-    method: c.req.method,
-    path: new URL(c.req.url).pathname,
-    nsid: c.get('nsid'),
-    status,
-    // What failed, by its XRPC error name (ours, or the upstream's for a proxied call); never the message.
-    error: status >= 400 ? (c.get('error') ?? (await errorName(c.res))) : undefined,
-    ms: Date.now() - started,
-    did: c.get('did'),
-  })
+  // What failed, by its XRPC error name (ours, or the upstream's for a proxied call); never the message.
+  const error = status >= 400 ? (c.get('error') ?? (await errorName(c.res))) : undefined
+  const line = () =>
+    log(status >= 500 ? 'error' : 'info', 'request', {
+      requestId,
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      nsid: c.get('nsid'),
+      status,
+      error,
+      ms: Date.now() - started,
+      did: c.get('did'),
+      ...costFields(cost),
+    })
+  // A CAR export reads D1 page by page while it streams: its line waits for the end.
+  if (c.res.body && c.res.headers.get('content-type') === 'application/vnd.ipld.car') {
+    c.res = new Response(c.res.body.pipeThrough(new TransformStream({ flush: line })), c.res)
+  } else line()
 })
 
 // CORS as the reference PDS: any origin, the headers atproto clients send.
@@ -95,8 +106,19 @@ async function errorName(res: Response): Promise<string | undefined> {
   return typeof body?.error === 'string' && /^[A-Za-z][A-Za-z0-9]{0,63}$/.test(body.error) ? body.error : undefined
 }
 
+/** The bindings, metered (src/lib/cost.ts): wrapped once per isolate. */
+const meteredEnvs = new WeakMap<Env, Env>()
+function metered(env: Env): Env {
+  let m = meteredEnvs.get(env)
+  if (!m) {
+    m = { ...env, DB: meterD1(env.DB), BLOBS: meterBucket(env.BLOBS), ACCOUNT: meterActors(env.ACCOUNT) }
+    meteredEnvs.set(env, m)
+  }
+  return m
+}
+
 export default {
-  fetch: app.fetch,
+  fetch: (req, env, ctx) => app.fetch(req, metered(env), ctx),
   /** Cron trigger (wrangler.toml): blob garbage collection, expired sessions, relay crawl requests. */
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(

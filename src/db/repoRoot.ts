@@ -23,17 +23,25 @@ export interface HeadState {
   root: { cid: string; rev: string; dataCid: string } | null
   seq: number
   active: boolean
+  /** The commit and MST root blocks: the first write needs both, and would otherwise fetch them one by one. */
+  blocks: { cid: string; bytes: Uint8Array }[]
 }
 
-/** Head, last firehose seq and account status, read in one round trip. */
+/** Head, last firehose seq, account status and the head's commit and MST root blocks, read in one round trip. */
 export async function getHeadState(d1: D1Database, did: string): Promise<HeadState> {
-  const [root, last, account] = await d1.batch([
+  const [root, last, account, blocks] = await d1.batch([
     d1.prepare('SELECT cid, rev, data_cid AS dataCid FROM repo_root WHERE did = ?').bind(did),
     d1.prepare('SELECT MAX(seq) AS seq FROM repo_event'),
     d1.prepare('SELECT active FROM account WHERE did = ?').bind(did),
+    d1.prepare('SELECT b.cid, b.content FROM repo_root r JOIN repo_block b ON b.did = r.did AND b.cid IN (r.cid, r.data_cid) WHERE r.did = ?').bind(did),
   ])
   const row = root!.results[0] as HeadState['root'] | undefined
   const seq = (last!.results[0] as { seq: number | null } | undefined)?.seq ?? 0
   const active = (account!.results[0] as { active: number } | undefined)?.active
-  return { root: row ?? null, seq, active: active === undefined ? ACCOUNT_DEFAULTS.active : Boolean(active) }
+  return {
+    root: row ?? null,
+    seq,
+    active: active === undefined ? ACCOUNT_DEFAULTS.active : Boolean(active),
+    blocks: (blocks!.results as { cid: string; content: ArrayBuffer }[]).map((b) => ({ cid: b.cid, bytes: new Uint8Array(b.content) })),
+  }
 }

@@ -1,5 +1,6 @@
 import type { ApplyWritesOutcome, ApplyWritesRequest } from '../../actors/commitTypes'
 import type { Config, Env } from '../env'
+import { currentCost } from '../lib/cost'
 import { XrpcError } from '../lib/errors'
 import { actorFor } from '../actorStub'
 
@@ -7,6 +8,8 @@ import { actorFor } from '../actorStub'
 export async function writeThroughActor(env: Env, config: Config, request: ApplyWritesRequest) {
   const outcome: ApplyWritesOutcome = await actorFor(env, config).applyWrites(request)
   if (!outcome.ok) throw new XrpcError(outcome.status, outcome.error, outcome.message)
+  const cost = currentCost()
+  if (cost && outcome.cost) cost.actor = outcome.cost
   return outcome
 }
 
