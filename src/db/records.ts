@@ -27,7 +27,26 @@ export async function listRecords(d1: D1Database, did: string, collection: strin
   return results.map((r) => ({ uri: r.uri, cid: r.cid, content: new Uint8Array(r.content) }))
 }
 
+/**
+ * The repo's collections, one index probe per collection (a loose index scan
+ * over record_collection_idx) rather than a DISTINCT over every record.
+ */
+const COLLECTIONS_SQL = `WITH RECURSIVE c(name) AS (
+    SELECT (SELECT collection FROM record WHERE did = ?1 ORDER BY collection LIMIT 1)
+    UNION ALL
+    SELECT (SELECT collection FROM record WHERE did = ?1 AND collection > c.name ORDER BY collection LIMIT 1) FROM c WHERE c.name IS NOT NULL
+  ) SELECT name AS collection FROM c WHERE name IS NOT NULL`
+
 export async function listCollections(d1: D1Database, did: string): Promise<string[]> {
-  const { results } = await d1.prepare('SELECT DISTINCT collection FROM record WHERE did = ? ORDER BY collection').bind(did).all<{ collection: string }>()
+  const { results } = await d1.prepare(COLLECTIONS_SQL).bind(did).all<{ collection: string }>()
   return results.map((r) => r.collection)
+}
+
+/** What describeRepo needs, in one round trip: the stored handle (null before the account row exists) and the collections. */
+export async function repoDescription(d1: D1Database, did: string): Promise<{ handle: string | null; collections: string[] }> {
+  const [account, collections] = await d1.batch([d1.prepare('SELECT handle FROM account WHERE did = ?').bind(did), d1.prepare(COLLECTIONS_SQL).bind(did)])
+  return {
+    handle: (account!.results[0] as { handle: string } | undefined)?.handle ?? null,
+    collections: (collections!.results as { collection: string }[]).map((r) => r.collection),
+  }
 }

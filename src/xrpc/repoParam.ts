@@ -8,8 +8,13 @@ import { InvalidRequestError } from '../lib/errors'
 /** Our account DID when `repo` names it, else null. */
 export async function ownRepo(db: Db, config: Config, repo: string): Promise<string | null> {
   if (repo === config.did) return repo
-  if (repo.toLowerCase() === (await getAccount(db, config)).handle) return config.did
+  if (namesAccount(repo, config, (await getAccount(db, config)).handle)) return config.did
   return null
+}
+
+/** Whether `repo` is our DID or the account's current handle (when the caller already has it). */
+export function namesAccount(repo: string, config: Config, handle: string): boolean {
+  return repo === config.did || repo.toLowerCase() === handle
 }
 
 /** Reads: our account DID, or RepoNotFound. */

@@ -1,18 +1,19 @@
-import { getAccount } from '../../db/accounts'
-import { listCollections } from '../../db/records'
+import { repoDescription } from '../../db/records'
 import { buildDidDocument } from '../../identity/didDocument'
+import { InvalidRequestError } from '../../lib/errors'
 import { query } from '../method'
-import { resolveRepo } from '../repoParam'
+import { namesAccount } from '../repoParam'
 
-export default query('com.atproto.repo.describeRepo', {}, async ({ env, config, db, params }) => {
-  const did = await resolveRepo(db, config, params.repo)
-  const account = await getAccount(db, config)
+export default query('com.atproto.repo.describeRepo', {}, async ({ env, config, params }) => {
+  const { handle: stored, collections } = await repoDescription(env.DB, config.did)
+  const handle = stored ?? config.handle
+  if (!namesAccount(params.repo, config, handle)) throw new InvalidRequestError(`Could not find repo: ${params.repo}`, 'RepoNotFound')
   return {
     json: {
-      handle: account.handle,
-      did,
-      didDoc: await buildDidDocument(config, account.handle),
-      collections: await listCollections(env.DB, did),
+      handle,
+      did: config.did,
+      didDoc: await buildDidDocument(config, handle),
+      collections,
       // Our own did:web document names this handle, and this PDS answers its atproto-did.
       handleIsCorrect: true,
     },

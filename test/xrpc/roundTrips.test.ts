@@ -1,0 +1,116 @@
+import { env } from 'cloudflare:workers'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { loggedInAgent, TEST_DID, TEST_HANDLE, worker, xrpcUrl } from '../helpers'
+
+/**
+ * What each request costs, read from its log line (src/lib/cost.ts): D1 round
+ * trips are pinned as behaviour, since on Cloudflare each one is a network hop
+ * from the Worker or the actor to the database.
+ */
+let lines: Record<string, any>[] = []
+beforeEach(() => {
+  lines = []
+  vi.spyOn(console, 'log').mockImplementation((line: unknown) => {
+    if (typeof line === 'string' && line.startsWith('{')) lines.push(JSON.parse(line))
+  })
+})
+afterEach(() => vi.restoreAllMocks())
+
+let n = 0
+/** Sends a request with a known request id and returns its response and its log line. */
+async function traced(nsid: string, init: { params?: Record<string, string | number>; body?: unknown; token?: string } = {}) {
+  const requestId = `trace-${++n}`
+  const headers: Record<string, string> = { 'cf-ray': requestId }
+  if (init.token) headers.authorization = `Bearer ${init.token}`
+  if (init.body !== undefined) headers['content-type'] = 'application/json'
+  const res = await worker.fetch(xrpcUrl(nsid, init.params), { method: init.body !== undefined ? 'POST' : 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) })
+  const body = new Uint8Array(await res.arrayBuffer())
+  expect(res.status, new TextDecoder().decode(body)).toBe(200)
+  const line = lines.find((l) => l.msg === 'request' && l.requestId === requestId)
+  expect(line, `log line of ${nsid}`).toBeDefined()
+  return { body, line: line! }
+}
+
+const post = (text: string) => ({ repo: TEST_DID, collection: 'app.bsky.feed.post', record: { text, createdAt: new Date().toISOString() } })
+
+async function createPosts(token: string, count: number) {
+  const writes = Array.from({ length: count }, (_, i) => ({ $type: 'com.atproto.repo.applyWrites#create', collection: 'app.bsky.feed.post', value: { text: `fill ${i}`, createdAt: new Date().toISOString() } }))
+  for (let i = 0; i < writes.length; i += 200) await traced('com.atproto.repo.applyWrites', { token, body: { repo: TEST_DID, writes: writes.slice(i, i + 200) } })
+}
+
+describe('D1 round trips per request', () => {
+  it('createRecord on a warm actor: one actor call, and one D1 round trip (the actor’s batch)', async () => {
+    const agent = await loggedInAgent()
+    const token = agent.session!.accessJwt
+    await traced('com.atproto.repo.createRecord', { token, body: post('warms the actor') })
+    for (const text of ['one', 'two', 'three']) {
+      const { line } = await traced('com.atproto.repo.createRecord', { token, body: post(text) })
+      expect(line.actorCalls).toBe(1)
+      expect(line.d1 ?? 0).toBe(0) // the Worker itself reads nothing
+      expect(line.actor).toMatchObject({ d1: 1, requests: 1 })
+      expect(line.actor.rowsWritten).toBeGreaterThan(0)
+      expect(lines.filter((l) => l.msg === 'commit').at(-1)).toMatchObject({ commits: 1, d1: 1 })
+    }
+  })
+
+  it('a record with an image costs one more round trip: the blob check, one query for the whole group', async () => {
+    const agent = await loggedInAgent()
+    const token = agent.session!.accessJwt
+    await traced('com.atproto.repo.createRecord', { token, body: post('warms the actor') })
+    const upload = await agent.com.atproto.repo.uploadBlob(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]), { encoding: 'image/png' })
+    const blob = upload.data.blob
+    const ref = { $type: 'blob', ref: { $link: blob.ref.toString() }, mimeType: blob.mimeType, size: blob.size }
+    const image = { $type: 'app.bsky.embed.images', images: [{ image: ref, alt: 'x' }] }
+    const body = { repo: TEST_DID, collection: 'app.bsky.feed.post', record: { text: 'with image', createdAt: new Date().toISOString(), embed: image } }
+    const { line } = await traced('com.atproto.repo.createRecord', { token, body })
+    expect(line.actor).toMatchObject({ d1: 2, requests: 1 })
+  })
+
+  it('getRecord and a listRecords page are one D1 query each', async () => {
+    const agent = await loggedInAgent()
+    const token = agent.session!.accessJwt
+    const created = await traced('com.atproto.repo.createRecord', { token, body: post('read me') })
+    const rkey = JSON.parse(new TextDecoder().decode(created.body)).uri.split('/').at(-1)
+    await createPosts(token, 120)
+
+    const get = await traced('com.atproto.repo.getRecord', { params: { repo: TEST_DID, collection: 'app.bsky.feed.post', rkey } })
+    expect(get.line).toMatchObject({ d1: 1, statements: 1 })
+    expect(get.line.actorCalls ?? 0).toBe(0)
+    expect(get.line.rowsRead).toBeLessThanOrEqual(3)
+
+    const page = await traced('com.atproto.repo.listRecords', { params: { repo: TEST_DID, collection: 'app.bsky.feed.post', limit: 50 } })
+    expect(page.line).toMatchObject({ d1: 1, statements: 1 })
+    // A page reads about its own rows (index entries and blocks), not the collection.
+    expect(page.line.rowsRead).toBeLessThanOrEqual(2 * 50 + 5)
+    const cursor = JSON.parse(new TextDecoder().decode(page.body)).cursor
+    const next = await traced('com.atproto.repo.listRecords', { params: { repo: TEST_DID, collection: 'app.bsky.feed.post', limit: 50, cursor } })
+    expect(next.line).toMatchObject({ d1: 1, statements: 1 })
+  })
+
+  it('describeRepo lists collections without scanning every record', async () => {
+    const agent = await loggedInAgent()
+    const token = agent.session!.accessJwt
+    await createPosts(token, 300)
+    await traced('com.atproto.repo.createRecord', { token, body: { repo: TEST_DID, collection: 'app.bsky.feed.like', record: { subject: { uri: `at://${TEST_DID}/app.bsky.feed.post/3jzfcijpj2z2a`, cid: 'bafyreidfayvfuwqa7qlnopdjiqrxzs6blmoeu4rujcjtnci5beludirz2a' }, createdAt: new Date().toISOString() } } })
+    const { line, body } = await traced('com.atproto.repo.describeRepo', { params: { repo: TEST_HANDLE } })
+    expect(JSON.parse(new TextDecoder().decode(body)).collections).toEqual(['app.bsky.feed.like', 'app.bsky.feed.post'])
+    expect(line.d1).toBeLessThanOrEqual(2)
+    expect(line.rowsRead).toBeLessThan(50)
+  })
+
+  it('getRepo costs one query per page of blocks plus a fixed few, whatever the repo size', async () => {
+    const agent = await loggedInAgent()
+    const token = agent.session!.accessJwt
+    const overhead = async () => {
+      const { line } = await traced('com.atproto.sync.getRepo', { params: { did: TEST_DID } })
+      const { n } = (await env.DB.prepare('SELECT COUNT(*) AS n FROM repo_block WHERE did = ?').bind(TEST_DID).first<{ n: number }>())!
+      return { extra: line.d1 - Math.ceil((n + 1) / 500), line }
+    }
+    await createPosts(token, 50)
+    const small = await overhead()
+    await createPosts(token, 1200)
+    const large = await overhead()
+    expect(large.extra).toBe(small.extra)
+    expect(small.extra).toBeLessThanOrEqual(3)
+  })
+})
