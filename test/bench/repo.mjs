@@ -8,6 +8,8 @@
  *   PDS_PID       optional: pid of the local workerd, for peak memory during getRepo
  *   N             writes per phase (default 300)
  *   REPO_RECORDS  size of the repo exported by the getRepo phase (default 10000)
+ *   PDS_LOG       optional: the server's log file (npm run bench sets it); each phase's
+ *                 requests are found there by time and their D1 cost averaged per operation
  */
 import { AtpAgent } from '@atproto/api'
 import { existsSync, readFileSync } from 'node:fs'
@@ -32,28 +34,40 @@ const createWrites = (n, tag) =>
   Array.from({ length: n }, (_, i) => ({ $type: 'com.atproto.repo.applyWrites#create', collection: 'app.bsky.feed.post', value: { $type: 'app.bsky.feed.post', text: `${tag} ${i}`, createdAt: new Date().toISOString() } }))
 
 const out = { url }
+/** Wall-clock windows of the phases, to find their requests in the server log. */
+const windows = {}
+const phase = async (name, fn) => {
+  const start = Date.now()
+  const result = await fn()
+  windows[name] = [start, Date.now()]
+  return result
+}
 for (let i = 0; i < 10; i++) await post(i) // warm-up
 
 let lat = []
 let t0 = performance.now()
-for (let i = 0; i < N; i++) {
-  const t = performance.now()
-  await post(i)
-  lat.push(performance.now() - t)
-}
+await phase('createRecord', async () => {
+  for (let i = 0; i < N; i++) {
+    const t = performance.now()
+    await post(i)
+    lat.push(performance.now() - t)
+  }
+})
 out.seq = { n: N, per_s: round(N / ((performance.now() - t0) / 1000), 1), p50_ms: round(pct(lat, 0.5)), p99_ms: round(pct(lat, 0.99)) }
 
 for (const c of [8, 32]) {
   let next = 0
   t0 = performance.now()
-  await Promise.all(Array.from({ length: c }, async () => { while (next < N) await post(next++) }))
+  await phase(`createRecord x${c}`, () => Promise.all(Array.from({ length: c }, async () => { while (next < N) await post(next++) })))
   out[`conc${c}`] = { n: N, per_s: round(N / ((performance.now() - t0) / 1000), 1) }
 }
 
 {
   const calls = Math.max(1, Math.floor(N / 50))
   t0 = performance.now()
-  for (let k = 0; k < calls; k++) await agent.com.atproto.repo.applyWrites({ repo: did, writes: createWrites(50, `batch ${k}`) })
+  await phase('applyWrites', async () => {
+    for (let k = 0; k < calls; k++) await agent.com.atproto.repo.applyWrites({ repo: did, writes: createWrites(50, `batch ${k}`) })
+  })
   out.applyWrites50 = { records_per_s: round((calls * 50) / ((performance.now() - t0) / 1000), 1) }
 }
 
@@ -61,18 +75,22 @@ for (const c of [8, 32]) {
   const list = await agent.com.atproto.repo.listRecords({ repo: did, collection: 'app.bsky.feed.post', limit: 100 })
   const rkeys = list.data.records.map((r) => r.uri.split('/').pop())
   lat = []
-  for (let i = 0; i < 200; i++) {
-    const t = performance.now()
-    await agent.com.atproto.repo.getRecord({ repo: did, collection: 'app.bsky.feed.post', rkey: rkeys[i % rkeys.length] })
-    lat.push(performance.now() - t)
-  }
+  await phase('getRecord', async () => {
+    for (let i = 0; i < 200; i++) {
+      const t = performance.now()
+      await agent.com.atproto.repo.getRecord({ repo: did, collection: 'app.bsky.feed.post', rkey: rkeys[i % rkeys.length] })
+      lat.push(performance.now() - t)
+    }
+  })
   out.getRecord = { p50_ms: round(pct(lat, 0.5)), p99_ms: round(pct(lat, 0.99)) }
   lat = []
-  for (let i = 0; i < 100; i++) {
-    const t = performance.now()
-    await agent.com.atproto.repo.listRecords({ repo: did, collection: 'app.bsky.feed.post', limit: 50 })
-    lat.push(performance.now() - t)
-  }
+  await phase('listRecords', async () => {
+    for (let i = 0; i < 100; i++) {
+      const t = performance.now()
+      await agent.com.atproto.repo.listRecords({ repo: did, collection: 'app.bsky.feed.post', limit: 50 })
+      lat.push(performance.now() - t)
+    }
+  })
   out.listRecords50 = { p50_ms: round(pct(lat, 0.5)), p99_ms: round(pct(lat, 0.99)) }
 }
 
@@ -97,9 +115,12 @@ for (const c of [8, 32]) {
   let peak = base
   const sampler = setInterval(() => (peak = Math.max(peak ?? 0, rss() ?? 0)), 10)
   t0 = performance.now()
-  const res = await fetch(`${url}/xrpc/com.atproto.sync.getRepo?did=${encodeURIComponent(did)}`)
   let bytes = 0
-  for await (const chunk of res.body) bytes += chunk.byteLength
+  const res = await phase('getRepo', async () => {
+    const res = await fetch(`${url}/xrpc/com.atproto.sync.getRepo?did=${encodeURIComponent(did)}`)
+    for await (const chunk of res.body) bytes += chunk.byteLength
+    return res
+  })
   const ms = performance.now() - t0
   clearInterval(sampler)
   out.getRepo = { records: count, status: res.status, bytes, ms: round(ms, 1), ...(base !== null ? { rss_base_mb: round(base, 1), rss_peak_mb: round(peak, 1) } : {}) }
@@ -114,4 +135,25 @@ console.table({
   'listRecords 50': `p50 ${out.listRecords50.p50_ms} ms  p99 ${out.listRecords50.p99_ms} ms`,
   [`getRepo ${out.getRepo.records} records`]: `${out.getRepo.ms} ms, ${out.getRepo.bytes} bytes${out.getRepo.rss_peak_mb ? `, workerd RSS ${out.getRepo.rss_base_mb} → ${out.getRepo.rss_peak_mb} MB` : ''}`,
 })
+// What each operation cost in D1 (and actor calls), from the server's own log lines.
+if (process.env.PDS_LOG) {
+  await new Promise((r) => setTimeout(r, 500)) // let the last lines reach the file
+  const lines = readFileSync(process.env.PDS_LOG, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l))
+    .filter((l) => l.msg === 'request')
+  const nsids = { createRecord: 'com.atproto.repo.createRecord', 'createRecord x8': 'com.atproto.repo.createRecord', 'createRecord x32': 'com.atproto.repo.createRecord', applyWrites: 'com.atproto.repo.applyWrites', getRecord: 'com.atproto.repo.getRecord', listRecords: 'com.atproto.repo.listRecords', getRepo: 'com.atproto.sync.getRepo' }
+  // A write's share of its actor batch: the batch's cost divided by the requests that shared it.
+  const share = (l, k) => (l[k] ?? 0) + (l.actor ? (l.actor[k] ?? 0) / l.actor.requests : 0)
+  out.cost = {}
+  for (const [name, [from, to]] of Object.entries(windows)) {
+    const mine = lines.filter((l) => l.nsid === nsids[name] && Date.parse(l.time) >= from && Date.parse(l.time) <= to + 50)
+    if (mine.length === 0) continue
+    const mean = (k) => round(mine.reduce((n, l) => n + share(l, k), 0) / mine.length, 2)
+    out.cost[name] = { requests: mine.length, d1: mean('d1'), statements: mean('statements'), rowsRead: mean('rowsRead'), rowsWritten: mean('rowsWritten'), unmetered: mean('unmetered'), actorCalls: mean('actorCalls') }
+  }
+  console.log('D1 cost per operation (mean per request; a write counts its share of the actor batch):')
+  console.table(out.cost)
+}
 console.log(JSON.stringify({ bench: 'repo', ...out }))
