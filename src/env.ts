@@ -24,6 +24,10 @@ export interface Env {
   PLC_DIRECTORY_URL?: string
   /** Dev/test only: lets the proxy reach loopback and plain-HTTP services. */
   PROXY_ALLOW_INSECURE?: string
+  /** Where the account's actor is created (a Durable Object location hint): near the D1 primary. */
+  ACTOR_LOCATION_HINT?: string
+  /** `true`: anonymous record reads may be served by a D1 read replica (Sessions API). */
+  D1_READ_REPLICAS?: string
 }
 
 export interface Config {
@@ -44,6 +48,8 @@ export interface Config {
   chat: { url: string; did: string }
   plcDirectoryUrl: string
   proxyAllowInsecure: boolean
+  actorLocationHint?: DurableObjectLocationHint
+  d1ReadReplicas: boolean
 }
 
 export class ConfigError extends Error {
@@ -67,6 +73,9 @@ function relayHosts(raw: string | undefined, isLocal: boolean): string[] {
 }
 
 const cache = new WeakMap<object, Config>()
+
+/** Durable Object location hints (https://developers.cloudflare.com/durable-objects/reference/data-location/). */
+const LOCATION_HINTS = ['wnam', 'enam', 'sam', 'weur', 'eeur', 'apac', 'oc', 'afr', 'me']
 
 /** Parses the environment once per isolate; throws naming every missing or malformed value. */
 export function readConfig(env: Env): Config {
@@ -111,6 +120,8 @@ export function readConfig(env: Env): Config {
   const uploadIdleMs = num('BLOB_UPLOAD_IDLE_MS', 20_000)
   const appViewUrl = env.BSKY_APPVIEW_URL || 'https://api.bsky.app'
   const chatUrl = env.BSKY_CHAT_URL || 'https://api.bsky.chat'
+  const locationHint = env.ACTOR_LOCATION_HINT?.trim() || undefined
+  if (locationHint && !LOCATION_HINTS.includes(locationHint)) problems.push(`ACTOR_LOCATION_HINT must be one of ${LOCATION_HINTS.join(', ')}`)
   if (problems.length > 0) throw new ConfigError(problems)
 
   const isLocal = /^(localhost|127\.0\.0\.1)(:\d+)?$/.test(hostname)
@@ -131,6 +142,8 @@ export function readConfig(env: Env): Config {
     chat: { url: chatUrl.replace(/\/$/, ''), did: env.BSKY_CHAT_DID || 'did:web:api.bsky.chat' },
     plcDirectoryUrl: (env.PLC_DIRECTORY_URL || 'https://plc.directory').replace(/\/$/, ''),
     proxyAllowInsecure: env.PROXY_ALLOW_INSECURE === 'true',
+    actorLocationHint: locationHint as DurableObjectLocationHint | undefined,
+    d1ReadReplicas: env.D1_READ_REPLICAS === 'true',
   }
   cache.set(env, config)
   return config

@@ -13,7 +13,7 @@ const valid = {
 
 describe('readConfig', () => {
   it('parses a valid environment once, normalising case and deriving the public URL', () => {
-    const env = { ...valid, RELAY_HOSTS: 'bsky.network, relay.example.com', EVENT_RETENTION_HOURS: '24' } as Env
+    const env = { ...valid, RELAY_HOSTS: 'bsky.network, relay.example.com', EVENT_RETENTION_HOURS: '24', ACTOR_LOCATION_HINT: 'weur', D1_READ_REPLICAS: 'true' } as Env
     const config = readConfig(env)
     expect(config).toMatchObject({
       hostname: 'pds.example.com',
@@ -23,13 +23,15 @@ describe('readConfig', () => {
       relayHosts: ['bsky.network', 'relay.example.com'],
       eventRetentionMs: 24 * 3600_000,
       blobMaxBytes: 100 * 1024 * 1024,
+      actorLocationHint: 'weur',
+      d1ReadReplicas: true,
     })
     expect(readConfig(env)).toBe(config)
     expect(readConfig({ ...valid, PDS_HOSTNAME: 'localhost:8787', PDS_DID: 'did:web:localhost%3A8787' } as Env).publicUrl).toBe('http://localhost:8787')
   })
 
   it('fails fast naming every missing or malformed value', () => {
-    const env = { PDS_HOSTNAME: 'not a host!', PDS_DID: 'did:key:z123', JWT_SECRET: 'short', PDS_SIGNING_KEY: 'abc', BLOB_MAX_BYTES: '-1' } as unknown as Env
+    const env = { PDS_HOSTNAME: 'not a host!', PDS_DID: 'did:key:z123', JWT_SECRET: 'short', PDS_SIGNING_KEY: 'abc', BLOB_MAX_BYTES: '-1', ACTOR_LOCATION_HINT: 'mars' } as unknown as Env
     let error: unknown
     try {
       readConfig(env)
@@ -38,7 +40,7 @@ describe('readConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError)
     const message = (error as Error).message
-    for (const fragment of ['PDS_HANDLE is missing', 'ADMIN_PASSWORD is missing', 'PDS_HOSTNAME must be', 'PDS_DID must be', 'JWT_SECRET must be at least 32', 'PDS_SIGNING_KEY must be 64 hex', 'BLOB_MAX_BYTES must be a positive number']) {
+    for (const fragment of ['PDS_HANDLE is missing', 'ADMIN_PASSWORD is missing', 'PDS_HOSTNAME must be', 'PDS_DID must be', 'JWT_SECRET must be at least 32', 'PDS_SIGNING_KEY must be 64 hex', 'BLOB_MAX_BYTES must be a positive number', 'ACTOR_LOCATION_HINT must be one of']) {
       expect(message).toContain(fragment)
     }
     // No secret value is echoed back.

@@ -1,10 +1,12 @@
+import type { D1Reader } from './readReplica'
+
 export interface StoredRecord {
   uri: string
   cid: string
   content: Uint8Array
 }
 
-export async function getRecord(d1: D1Database, uri: string): Promise<StoredRecord | null> {
+export async function getRecord(d1: D1Reader, uri: string): Promise<StoredRecord | null> {
   const row = await d1
     .prepare('SELECT r.uri, r.cid, b.content FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid WHERE r.uri = ?')
     .bind(uri)
@@ -13,7 +15,7 @@ export async function getRecord(d1: D1Database, uri: string): Promise<StoredReco
 }
 
 /** Newest rkey first by default (TIDs sort by time), as the reference PDS. */
-export async function listRecords(d1: D1Database, did: string, collection: string, opts: { limit: number; cursor?: string; reverse: boolean }): Promise<StoredRecord[]> {
+export async function listRecords(d1: D1Reader, did: string, collection: string, opts: { limit: number; cursor?: string; reverse: boolean }): Promise<StoredRecord[]> {
   const order = opts.reverse ? 'ASC' : 'DESC'
   const cmp = opts.reverse ? '>' : '<'
   const cursorClause = opts.cursor !== undefined ? `AND r.rkey ${cmp} ?4` : ''
@@ -37,13 +39,13 @@ const COLLECTIONS_SQL = `WITH RECURSIVE c(name) AS (
     SELECT (SELECT collection FROM record WHERE did = ?1 AND collection > c.name ORDER BY collection LIMIT 1) FROM c WHERE c.name IS NOT NULL
   ) SELECT name AS collection FROM c WHERE name IS NOT NULL`
 
-export async function listCollections(d1: D1Database, did: string): Promise<string[]> {
+export async function listCollections(d1: D1Reader, did: string): Promise<string[]> {
   const { results } = await d1.prepare(COLLECTIONS_SQL).bind(did).all<{ collection: string }>()
   return results.map((r) => r.collection)
 }
 
 /** What describeRepo needs, in one round trip: the stored handle (null before the account row exists) and the collections. */
-export async function repoDescription(d1: D1Database, did: string): Promise<{ handle: string | null; collections: string[] }> {
+export async function repoDescription(d1: D1Reader, did: string): Promise<{ handle: string | null; collections: string[] }> {
   const [account, collections] = await d1.batch([d1.prepare('SELECT handle FROM account WHERE did = ?').bind(did), d1.prepare(COLLECTIONS_SQL).bind(did)])
   return {
     handle: (account!.results[0] as { handle: string } | undefined)?.handle ?? null,

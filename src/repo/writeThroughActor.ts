@@ -12,4 +12,3 @@ export async function writeThroughActor(env: Env, config: Config, request: Apply
   if (cost && outcome.cost) cost.actor = outcome.cost
   return outcome
 }
-

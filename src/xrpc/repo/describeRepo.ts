@@ -1,11 +1,12 @@
+import { recordReader } from '../../db/readReplica'
 import { repoDescription } from '../../db/records'
 import { buildDidDocument } from '../../identity/didDocument'
 import { InvalidRequestError } from '../../lib/errors'
 import { query } from '../method'
 import { namesAccount } from '../repoParam'
 
-export default query('com.atproto.repo.describeRepo', {}, async ({ env, config, params }) => {
-  const { handle: stored, collections } = await repoDescription(env.DB, config.did)
+export default query('com.atproto.repo.describeRepo', {}, async ({ env, config, params, req }) => {
+  const { handle: stored, collections } = await repoDescription(recordReader(env.DB, config.d1ReadReplicas, req), config.did)
   const handle = stored ?? config.handle
   if (!namesAccount(params.repo, config, handle)) throw new InvalidRequestError(`Could not find repo: ${params.repo}`, 'RepoNotFound')
   return {

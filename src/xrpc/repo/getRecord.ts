@@ -1,3 +1,4 @@
+import { recordReader } from '../../db/readReplica'
 import { getRecord } from '../../db/records'
 import { recordToJson } from '../../repo/recordJson'
 import { InvalidRequestError } from '../../lib/errors'
@@ -10,7 +11,7 @@ export default query('com.atproto.repo.getRecord', {}, async ({ env, config, db,
   const did = await ownRepo(db, config, params.repo)
   if (!did) return proxyRequest(req, 'com.atproto.repo.getRecord', { env, config, requestId, waitUntil }, 'appview')
   const uri = `at://${did}/${params.collection}/${params.rkey}`
-  const record = await getRecord(env.DB, uri)
+  const record = await getRecord(recordReader(env.DB, config.d1ReadReplicas, req), uri)
   if (!record || (params.cid !== undefined && params.cid !== record.cid)) {
     throw new InvalidRequestError(`Could not locate record: ${uri}`, 'RecordNotFound')
   }
