@@ -1,4 +1,4 @@
-import { currentCost } from '../lib/cost'
+import { currentCost, timed } from '../lib/cost'
 
 /**
  * A D1 binding that adds each round trip to the current cost scope
@@ -41,7 +41,7 @@ class MeteredD1 {
   }
 
   async batch<T = unknown>(statements: D1PreparedStatement[]): Promise<D1Result<T>[]> {
-    const results = await this.inner.batch<T>(statements.map(unwrap))
+    const results = await timed('d1Ms', this.inner.batch<T>(statements.map(unwrap)))
     count(statements.length, results.map((r) => r.meta))
     return results
   }
@@ -82,19 +82,19 @@ class MeteredStatement {
   }
 
   async all<T>(): Promise<D1Result<T>> {
-    const result = await this.inner.all<T>()
+    const result = await timed('d1Ms', this.inner.all<T>())
     count(1, [result.meta])
     return result
   }
 
   async run<T>(): Promise<D1Result<T>> {
-    const result = await this.inner.run<T>()
+    const result = await timed('d1Ms', this.inner.run<T>())
     count(1, [result.meta])
     return result
   }
 
   async raw<T>(options?: { columnNames?: boolean }): Promise<T[]> {
-    const rows = await this.inner.raw<T>(options as never)
+    const rows = await timed('d1Ms', this.inner.raw<T>(options as never))
     count(1, null)
     return rows as T[]
   }

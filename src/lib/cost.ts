@@ -16,13 +16,27 @@ export interface Cost {
   unmetered: number
   actorCalls: number
   r2: number
+  /**
+   * Wall time spent waiting on D1 and on the actor (overlapping waits both count). Workers
+   * clocks advance only across I/O, so CPU stages show up in `ms` minus these, not on their own.
+   */
+  d1Ms: number
+  actorMs: number
   /** A write's share of the actor's commit batch: the batch's cost, shared by `requests` requests. */
   actor?: BatchCost
 }
 
 export type BatchCost = Omit<Cost, 'actor'> & { requests: number }
 
-export const newCost = (): Cost => ({ d1: 0, statements: 0, rowsRead: 0, rowsWritten: 0, unmetered: 0, actorCalls: 0, r2: 0 })
+export const newCost = (): Cost => ({ d1: 0, statements: 0, rowsRead: 0, rowsWritten: 0, unmetered: 0, actorCalls: 0, r2: 0, d1Ms: 0, actorMs: 0 })
+
+/** Adds the time until `promise` settles to `field` of the current scope. */
+export function timed<T>(field: 'd1Ms' | 'actorMs', promise: Promise<T>): Promise<T> {
+  const cost = currentCost()
+  if (!cost) return promise
+  const started = Date.now()
+  return promise.finally(() => (cost[field] += Date.now() - started))
+}
 
 const scope = new AsyncLocalStorage<Cost>()
 
@@ -70,7 +84,8 @@ function meterStub<S extends object>(stub: S): S {
         const cost = currentCost()
         if (cost) cost.actorCalls++
         // Reflect.apply: an RPC method is itself a stub, whose `.apply` would be another remote call.
-        return Reflect.apply(value, target, args)
+        const result = Reflect.apply(value, target, args)
+        return typeof result?.then === 'function' ? timed('actorMs', Promise.resolve(result)) : result
       }
     },
   })

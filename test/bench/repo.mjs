@@ -151,9 +151,24 @@ if (process.env.PDS_LOG) {
     const mine = lines.filter((l) => l.nsid === nsids[name] && Date.parse(l.time) >= from && Date.parse(l.time) <= to + 50)
     if (mine.length === 0) continue
     const mean = (k) => round(mine.reduce((n, l) => n + share(l, k), 0) / mine.length, 2)
-    out.cost[name] = { requests: mine.length, d1: mean('d1'), statements: mean('statements'), rowsRead: mean('rowsRead'), rowsWritten: mean('rowsWritten'), unmetered: mean('unmetered'), actorCalls: mean('actorCalls') }
+    const meanOf = (f) => round(mine.reduce((n, l) => n + (f(l) ?? 0), 0) / mine.length, 2)
+    out.cost[name] = {
+      requests: mine.length,
+      d1: mean('d1'),
+      statements: mean('statements'),
+      rowsRead: mean('rowsRead'),
+      rowsWritten: mean('rowsWritten'),
+      unmetered: mean('unmetered'),
+      actorCalls: mean('actorCalls'),
+      // Where the time went, as the server saw it: its whole handling, waiting on D1 (the Worker's
+      // own queries), waiting on the actor, and within that the actor's D1 batch.
+      serverMs: meanOf((l) => l.ms),
+      d1Ms: meanOf((l) => l.d1Ms),
+      actorMs: meanOf((l) => l.actorMs),
+      actorBatchMs: meanOf((l) => l.actor?.d1Ms),
+    }
   }
-  console.log('D1 cost per operation (mean per request; a write counts its share of the actor batch):')
+  console.log('D1 cost and server time per operation (mean per request; a write counts its share of the actor batch):')
   console.table(out.cost)
 }
 console.log(JSON.stringify({ bench: 'repo', ...out }))
