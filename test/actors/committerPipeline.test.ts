@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { Committer, type CommittedEvent } from '../../actors/committer'
+import { Committer } from '../../actors/committer'
+import type { CommittedEvent } from '../../actors/commitTypes'
 import { meterD1 } from '../../src/db/metered'
 import { decodeFrame } from '../../src/firehose/frames'
 import { getSigningKey } from '../../src/identity/signingKey'
