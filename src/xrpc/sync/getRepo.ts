@@ -13,9 +13,10 @@ import { assertRepoAvailable } from '../../db/accounts'
  */
 export default query('com.atproto.sync.getRepo', {}, async ({ env, config, db, params }) => {
   const did: string = params.did
-  await assertRepoAvailable(db, config, did)
   const started = Date.now()
-  const head = await readHead(env, config)
+  // The account check and the head read go to D1 side by side: one round trip of latency, not two.
+  const [, read] = await Promise.all([assertRepoAvailable(db, config, did), did === config.did ? readHead(env, config) : null])
+  const head = read! // assertRepoAvailable refused any other DID
   const since: string | undefined = params.since
   return {
     body: carStream(head.cid, since ? blocksSince(env.DB, did, since, started) : snapshotBlocks(env.DB, did, head.cid)),
