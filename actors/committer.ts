@@ -130,7 +130,12 @@ export class Committer {
     try {
       while (this.#queue.length > 0 || inflight) {
         const first = this.#queue[0]
-        if (!first || 'build' in first) {
+        if (!first) {
+          // Nothing queued: wait for the batch in flight, or for writes to build on top of it.
+          if (await this.#settledOrWoken(inflight!.done)) inflight = null
+          continue
+        }
+        if ('build' in first) {
           // Account events are not pipelined: they build on the committed head.
           if (inflight) {
             await inflight.done
@@ -138,7 +143,7 @@ export class Committer {
             continue
           }
           this.#queue.shift()
-          await this.#commitEvent(first!)
+          await this.#commitEvent(first)
           continue
         }
         let group: Group
