@@ -9,6 +9,19 @@ export interface CarBlock {
 
 const toCid = (cid: CarBlock['cid']) => CID.decode(typeof cid === 'string' ? storedCid(cid).bytes : cid.bytes)
 
+const CHUNK_BYTES = 64 * 1024
+
+function concat(pieces: Uint8Array[], size: number): Uint8Array {
+  if (pieces.length === 1) return pieces[0]!
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const piece of pieces) {
+    out.set(piece, offset)
+    offset += piece.byteLength
+  }
+  return out
+}
+
 /**
  * A CAR v1 with one root, produced as blocks arrive: memory stays bounded by
  * what the consumer has not read yet, whatever the repo's size.
@@ -25,12 +38,23 @@ export function carStream(root: CarBlock['cid'] | null, blocks: AsyncIterable<Ca
   const iterator = out[Symbol.asyncIterator]()
   return new ReadableStream<Uint8Array>(
     {
+      // The writer yields two or three small pieces per block: hand them on in chunks of
+      // about CHUNK_BYTES, or every piece pays its own trip through the stream and the socket.
       async pull(controller) {
-        const { value, done } = await iterator.next()
-        if (done) {
-          await feed
-          controller.close()
-        } else controller.enqueue(value)
+        const pieces: Uint8Array[] = []
+        let size = 0
+        while (size < CHUNK_BYTES) {
+          const { value, done } = await iterator.next()
+          if (done) {
+            if (size > 0) controller.enqueue(concat(pieces, size))
+            await feed
+            controller.close()
+            return
+          }
+          pieces.push(value)
+          size += value.byteLength
+        }
+        controller.enqueue(concat(pieces, size))
       },
       async cancel() {
         await iterator.return?.()
