@@ -4,10 +4,11 @@ import { readConfig, type Env } from '../src/env'
 import { decodeFrame, frameType } from '../src/firehose/frames'
 import { getDb } from '../src/db/client'
 import { crawlRelays } from '../src/relays/crawl'
+import { checkHostedHere } from '../src/identity/hostedHere'
 import { getSigningKey } from '../src/identity/signingKey'
 import { errorFields, log, recentProblems, type ProblemLine } from '../src/lib/log'
 import { SNAPSHOT_LIFETIME_MS } from '../src/repo/snapshot'
-import { handleChange, statusChange } from './accountEvents'
+import { handleChange, identityRefresh, statusChange } from './accountEvents'
 import { Refusal, type ApplyWritesOutcome, type ApplyWritesRequest, type CommittedEvent } from './commitTypes'
 import { Committer } from './committer'
 import { repoImport, type ImportRequest } from './importRepo'
@@ -47,8 +48,14 @@ export class AccountActor extends Server<Env> {
 
   #getCommitter(): Committer {
     const config = this.#config
-    this.#committer ??= new Committer(this.env.DB, config.did, config.handle, () => getSigningKey(config.signingKeyHex), (events: CommittedEvent[]) =>
-      this.#onCommitted(events),
+    this.#committer ??= new Committer(
+      this.env.DB,
+      config.did,
+      config.handle,
+      () => getSigningKey(config.signingKeyHex),
+      (events: CommittedEvent[]) => this.#onCommitted(events),
+      // A did:plc moving in starts deactivated and unannounced until its document points here.
+      async () => (await checkHostedHere(config, this.env.CACHE, { fresh: true })).ok,
     )
     return this.#committer
   }
@@ -88,6 +95,11 @@ export class AccountActor extends Server<Env> {
   /** Moves the account to a new handle (already verified by the Worker) and announces it with #identity. */
   async updateHandle(handle: string): Promise<{ seq: number }> {
     return { seq: await this.#getCommitter().emitEvent(handleChange(this.env.DB, this.#config.did, handle)) }
+  }
+
+  /** Tells relays the DID document changed (#identity), e.g. after a PLC operation. */
+  async announceIdentity(): Promise<{ seq: number }> {
+    return { seq: await this.#getCommitter().emitEvent(identityRefresh(this.env.DB, this.#config.did)) }
   }
 
   /** Deactivates or reactivates the account: writes stop or resume, and relays hear of it (#account, #sync). */

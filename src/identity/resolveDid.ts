@@ -27,13 +27,15 @@ export class DidResolutionError extends Error {
  * Returns null when the DID has no document; throws UnsafeUrlError when the
  * DID names a host the proxy may not reach.
  */
-export async function resolveDid(did: string, config: Config, cache: KVNamespace): Promise<ResolvedDidDocument | null> {
+export async function resolveDid(did: string, config: Config, cache: KVNamespace, opts: { fresh?: boolean } = {}): Promise<ResolvedDidDocument | null> {
   const url = didDocumentUrl(did, config)
   const key = await kvKey('did-doc', did)
-  const cached = await cache.get<ResolvedDidDocument>(key, 'json')
+  // `fresh`: the caller must see the current document (an identity change just happened).
+  const cached = opts.fresh ? null : await cache.get<ResolvedDidDocument>(key, 'json')
   if (cached) return cached
   const doc = await fetchDocument(url, did)
   if (doc) await cache.put(key, JSON.stringify(doc), { expirationTtl: DID_CACHE_TTL_SECONDS })
+  else if (opts.fresh) await cache.delete(key)
   return doc
 }
 

@@ -11,7 +11,9 @@ import { atprotoDid, didJson } from '../wellKnown'
 import type { XrpcMethod } from './method'
 import getPreferences from './actor/getPreferences'
 import putPreferences from './actor/putPreferences'
+import getRecommendedDidCredentials from './identity/getRecommendedDidCredentials'
 import resolveHandle from './identity/resolveHandle'
+import submitPlcOperation from './identity/submitPlcOperation'
 import updateHandle from './identity/updateHandle'
 import applyWrites from './repo/applyWrites'
 import createRecord from './repo/createRecord'
@@ -26,6 +28,7 @@ import uploadBlob from './repo/uploadBlob'
 import activateAccount from './server/activateAccount'
 import checkAccountStatus from './server/checkAccountStatus'
 import confirmEmail from './server/confirmEmail'
+import createAccount from './server/createAccount'
 import createAppPassword from './server/createAppPassword'
 import createSession from './server/createSession'
 import deactivateAccount from './server/deactivateAccount'
@@ -55,7 +58,9 @@ import listRepos from './sync/listRepos'
 export const methods: XrpcMethod[] = [
   getPreferences,
   putPreferences,
+  getRecommendedDidCredentials,
   resolveHandle,
+  submitPlcOperation,
   updateHandle,
   applyWrites,
   createRecord,
@@ -70,6 +75,7 @@ export const methods: XrpcMethod[] = [
   activateAccount,
   checkAccountStatus,
   confirmEmail,
+  createAccount,
   createAppPassword,
   createSession,
   deactivateAccount,

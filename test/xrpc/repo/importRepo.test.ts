@@ -100,7 +100,7 @@ describe('com.atproto.repo.importRepo (account migration)', () => {
     await agent.post({ text: 'first post after the move', createdAt: new Date().toISOString() })
     await sub.until((f) => f.some((x) => x.header.t === '#commit'))
     const types = sub.frames.map((f) => f.header.t)
-    expect(types).toEqual(['#account', '#sync', '#account', '#sync', '#commit'])
+    expect(types).toEqual(['#account', '#sync', '#identity', '#account', '#sync', '#commit'])
     const importSync = sub.frames[1]!.body
     expect(importSync.rev).toBe(verified.commit.rev)
     const next = sub.frames.at(-1)!.body
