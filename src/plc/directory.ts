@@ -25,14 +25,14 @@ export class PlcDirectory {
 
   /** The latest operation in the DID's log. */
   async lastOperation(did: string): Promise<PlcLogEntry> {
-    const res = await this.#fetch(`/${encodeURIComponent(did)}/log/last`)
+    const res = await this.#fetch(`/${did}/log/last`)
     if (!res.ok) throw new PlcDirectoryError(`PLC directory has no operation for ${did} (${res.status}: ${await errorText(res)})`, res.status < 500)
     return (await res.json()) as PlcLogEntry
   }
 
   /** Submits a signed operation; the directory checks its signature against the current rotation keys. */
   async submit(did: string, op: PlcOperation): Promise<void> {
-    const res = await this.#fetch(`/${encodeURIComponent(did)}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(op) })
+    const res = await this.#fetch(`/${did}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(op) })
     if (!res.ok) throw new PlcDirectoryError(`PLC directory refused the operation (${res.status}: ${await errorText(res)})`, res.status < 500)
     await res.body?.cancel()
   }

@@ -12,9 +12,8 @@ import { verifyRepoCar } from '@atproto/repo'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServiceJwt } from '../../src/auth/serviceAuth'
 import { decodeFrame } from '../../src/firehose/frames'
-import { getAtprotoKey } from '../../src/identity/resolveDid'
 import { CommitVerifier } from '../firehose/verifier'
-import { copyMissingBlobs, fillOldAccount, mailedToken, snapshot } from './migration/flow'
+import { atprotoKeyOf, copyMissingBlobs, fillOldAccount, mailedToken, snapshot } from './migration/flow'
 import { startOurPds, startRefPds, type OurPds, type RefPds } from './migration/servers'
 
 const CREATE_ACCOUNT = 'com.atproto.server.createAccount'
@@ -165,7 +164,7 @@ describe('moving a did:plc account from the reference PDS to ours', () => {
     // The PLC document points here with our key; our rotation key controls the identity.
     const doc = await plcDoc(ref.did)
     expect(doc.service).toEqual([{ id: '#atproto_pds', type: 'AtprotoPersonalDataServer', serviceEndpoint: ours.url }])
-    const key = getAtprotoKey(doc)!
+    const key = atprotoKeyOf(doc)
     expect(key).toBe(ours.signingKey.did())
     expect((await plcData(ref.did)).rotationKeys).toEqual([ours.rotationKey.did()])
     expect((await agent.com.atproto.server.checkAccountStatus()).data).toMatchObject({ activated: true, validDid: true })

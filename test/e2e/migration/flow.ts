@@ -1,5 +1,7 @@
 /** Steps of the standard account migration (PROTOCOL.md "did:plc and moving an account"), with @atproto/api. */
 import type { AtpAgent } from '@atproto/api'
+import { formatDidKey, SECP256K1_JWT_ALG } from '@atproto/crypto'
+import { base58btc } from 'multiformats/bases/base58'
 
 /** The content a long-lived account has: posts, an edit, a delete, images, a like, a profile with an avatar. */
 export async function fillOldAccount(agent: AtpAgent, did: string): Promise<void> {
@@ -66,4 +68,12 @@ export async function mailedToken(emailTokens: string, did: string, purpose = 'p
 export function png(variant: number): Uint8Array {
   const base = Uint8Array.from(atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=='), (c) => c.charCodeAt(0))
   return new Uint8Array([...base, ...new TextEncoder().encode(`variant ${variant}`)])
+}
+
+/** The `#atproto` key of a PLC document as a did:key (a Multikey, or the older secp256k1 rendering). */
+export function atprotoKeyOf(doc: { verificationMethod: { id: string; type: string; publicKeyMultibase: string }[] }): string {
+  const vm = doc.verificationMethod.find((v) => v.id.endsWith('#atproto'))!
+  if (vm.type === 'Multikey') return `did:key:${vm.publicKeyMultibase}`
+  if (vm.type !== 'EcdsaSecp256k1VerificationKey2019') throw new Error(`unexpected key type ${vm.type}`)
+  return formatDidKey(SECP256K1_JWT_ALG, base58btc.decode(vm.publicKeyMultibase))
 }
