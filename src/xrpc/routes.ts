@@ -12,7 +12,9 @@ import type { XrpcMethod } from './method'
 import getPreferences from './actor/getPreferences'
 import putPreferences from './actor/putPreferences'
 import getRecommendedDidCredentials from './identity/getRecommendedDidCredentials'
+import requestPlcOperationSignature from './identity/requestPlcOperationSignature'
 import resolveHandle from './identity/resolveHandle'
+import signPlcOperation from './identity/signPlcOperation'
 import submitPlcOperation from './identity/submitPlcOperation'
 import updateHandle from './identity/updateHandle'
 import applyWrites from './repo/applyWrites'
@@ -47,6 +49,7 @@ import { health } from './health'
 import getBlob from './sync/getBlob'
 import ownerGetCrawlStatus from './owner/getCrawlStatus'
 import ownerRequestCrawl from './owner/requestCrawl'
+import ownerRevealPlcOperationToken from './owner/revealPlcOperationToken'
 import getBlocks from './sync/getBlocks'
 import getLatestCommit from './sync/getLatestCommit'
 import syncGetRecord from './sync/getRecord'
@@ -59,7 +62,9 @@ export const methods: XrpcMethod[] = [
   getPreferences,
   putPreferences,
   getRecommendedDidCredentials,
+  requestPlcOperationSignature,
   resolveHandle,
+  signPlcOperation,
   submitPlcOperation,
   updateHandle,
   applyWrites,
@@ -100,6 +105,7 @@ export const methods: XrpcMethod[] = [
   listRepos,
   ownerGetCrawlStatus,
   ownerRequestCrawl,
+  ownerRevealPlcOperationToken,
 ]
 
 export const methodsByNsid = new Map(methods.map((m) => [m.nsid, m]))

@@ -21,6 +21,7 @@ let ref: RefPds
 let ours: OurPds
 let old: AtpAgent
 let before: Awaited<ReturnType<typeof snapshot>>
+let ref2: RefPds | undefined
 
 beforeAll(async () => {
   ref = await startRefPds()
@@ -33,6 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ours?.stop()
+  ref2?.stop()
   ref?.stop()
 })
 
@@ -198,6 +200,57 @@ describe('moving a did:plc account from the reference PDS to ours', () => {
 })
 
 type Frame = { header: { op: number; t?: string }; body: Record<string, any> }
+
+describe('moving it out again, from ours to another reference PDS', () => {
+  it('signs the PLC operation with our rotation key after the owner-held token; the new host takes over', async () => {
+    ref2 = await startRefPds({ plc: ref.plc })
+    const next = new AtpAgent({ service: ref2.url })
+    const agent = new AtpAgent({ service: ours.url })
+    await agent.login({ identifier: ref.did, password: ours.password })
+    const mine = await snapshot(agent, ref.did)
+
+    const { did: nextDid } = (await next.com.atproto.server.describeServer()).data
+    const token = (await agent.com.atproto.server.getServiceAuth({ aud: nextDid, lxm: CREATE_ACCOUNT, exp: Math.floor(Date.now() / 1000) + 60 })).data.token
+    await next.com.atproto.server.createAccount({ did: ref.did, handle: 'alice-again.test', password: 'next-pass', email: 'alice-again@example.com' }, { headers: { authorization: `Bearer ${token}` } })
+    await next.login({ identifier: ref.did, password: 'next-pass' })
+    await next.com.atproto.repo.importRepo((await agent.com.atproto.sync.getRepo({ did: ref.did })).data, { encoding: 'application/vnd.ipld.car' })
+    expect(await copyMissingBlobs(agent, next, ref.did)).toBe(mine.blobs.size)
+    const credentials = (await next.com.atproto.identity.getRecommendedDidCredentials()).data
+
+    // No mail: the owner reads the token back with the password; without it, or with a wrong one, nothing is signed.
+    const reveal = (password: string) => call('dev.rawkode.pds.revealPlcOperationToken', { token: agent.session!.accessJwt, body: { password } })
+    expect((await reveal(ours.password)).json.error).toBe('TokenNotFound')
+    await agent.com.atproto.identity.requestPlcOperationSignature()
+    expect((await reveal('not-the-password')).status).toBe(401)
+    const unsigned = await call('com.atproto.identity.signPlcOperation', { token: agent.session!.accessJwt, body: { ...credentials, token: 'WRONG-TOKEN' } })
+    expect([unsigned.status, unsigned.json.error]).toEqual([400, 'InvalidToken'])
+    const { token: plcToken } = (await reveal(ours.password)).json
+    const { operation } = (await agent.com.atproto.identity.signPlcOperation({ token: plcToken, ...credentials })).data
+    // The token is good once.
+    const again = await call('com.atproto.identity.signPlcOperation', { token: agent.session!.accessJwt, body: { ...credentials, token: plcToken } })
+    expect([again.status, again.json.error]).toEqual([400, 'InvalidToken'])
+
+    await next.com.atproto.identity.submitPlcOperation({ operation })
+    await next.com.atproto.server.activateAccount()
+    await agent.com.atproto.server.deactivateAccount({})
+
+    const doc = await plcDoc(ref.did)
+    expect(doc.service[0].serviceEndpoint).toBe(ref2.url)
+    expect(doc.alsoKnownAs).toEqual(['at://alice-again.test'])
+    const key = atprotoKeyOf(doc)
+    expect(key).not.toBe(ours.signingKey.did())
+    const theirs = await snapshot(next, ref.did)
+    expect(theirs.records).toEqual(mine.records)
+    expect(theirs.blobs).toEqual(mine.blobs)
+    // The reference keeps the imported commit (signed by us) until its next write; after one, the repo verifies with its key.
+    const post = await next.post({ text: 'and on again', createdAt: new Date().toISOString() })
+    const verified = await verifyRepoCar((await next.com.atproto.sync.getRepo({ did: ref.did })).data, ref.did, key)
+    expect(new Set(verified.creates.map((c) => `at://${ref.did}/${c.collection}/${c.rkey}`))).toEqual(new Set([...mine.records.keys(), post.uri]))
+    expect((await agent.com.atproto.sync.getRepoStatus({ did: ref.did })).data).toMatchObject({ active: false, status: 'deactivated' })
+    // Our rotation key is no longer needed by the next host's operation, and we cannot change the identity any more.
+    expect((await plcData(ref.did)).rotationKeys).not.toContain(ours.rotationKey.did())
+  })
+})
 
 /** Our subscribeRepos from `cursor`, collected for up to `ms` (or until `done`). */
 async function firehoseFrames(cursor: number, ms: number, done?: (frames: Frame[]) => boolean) {
