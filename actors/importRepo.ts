@@ -16,6 +16,8 @@ export interface ImportRequest extends Omit<ImportSwitch, 'commit'> {
   replace?: boolean
   /** The lease from AccountActor.beginImport: one import at a time. */
   lease: string
+  /** False while the DID document points elsewhere (a did:plc being moved in): relays hear nothing yet. */
+  announce: boolean
 }
 
 /** The MST root of a repo without records. */
@@ -25,7 +27,8 @@ const EMPTY_MST = 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm'
  * Replaces the repo with an imported one (account migration). The imported
  * MST is kept as it is; the commit over it is signed anew with this PDS's key
  * and a rev after both histories, so the repo verifies against our DID
- * document. Relays learn of it with #sync. Only while the account is
+ * document. Relays learn of it with #sync (once the DID document points
+ * here; activation sends one anyway). Only while the account is
  * deactivated, as in the migration flow: no write can interleave.
  */
 export function repoImport(d1: D1Database, did: string, keypair: Secp256k1Keypair, req: ImportRequest): EventJob['build'] {
@@ -43,7 +46,7 @@ export function repoImport(d1: D1Database, did: string, keypair: Secp256k1Keypai
     const blocks = carBytes(cid, [{ cid, bytes }])
     return {
       statements: importSwitchStatements(d1, did, { ...req, commit: { cid, rev, bytes } }),
-      events: [{ seq, type: 'sync', frame: encodeMessageFrame('#sync', { seq, did, blocks, rev, time: new Date(now).toISOString() }), time: now }],
+      events: req.announce ? [{ seq, type: 'sync', frame: encodeMessageFrame('#sync', { seq, did, blocks, rev, time: new Date(now).toISOString() }), time: now }] : [],
       moves: { cid, rev, dataCid: req.dataCid },
     }
   }

@@ -1,6 +1,7 @@
 import { cborToLex, readCarWithRoot, verifyRepo } from '@atproto/repo'
 import { getAccount } from '../../db/accounts'
 import { dropStaged, stagingBatches } from '../../db/importWrites'
+import { checkHostedHere } from '../../identity/hostedHere'
 import { findBlobUses } from '../../repo/prepareWrites'
 import { actorFor } from '../../actorStub'
 import { InvalidRequestError, PayloadTooLargeError, XrpcError } from '../../lib/errors'
@@ -46,9 +47,10 @@ export default procedure('com.atproto.repo.importRepo', { auth: 'full', input: '
   if (!begun.ok) throw new XrpcError(409, 'ImportInProgress', begun.message)
   const marker = `import-${begun.lease}`
   const replace = new URL(req.url).searchParams.get('replace') === 'true'
+  const announce = (await checkHostedHere(config, env.CACHE)).ok
   try {
     for (const batch of stagingBatches(env.DB, config.did, marker, blocks)) await env.DB.batch(batch)
-    const outcome = await actor.importRepo({ importedRev: imported.commit.rev, dataCid, blockCids: blocks.map((b) => b.cid), records, blobRefs, replace, lease: begun.lease })
+    const outcome = await actor.importRepo({ importedRev: imported.commit.rev, dataCid, blockCids: blocks.map((b) => b.cid), records, blobRefs, replace, lease: begun.lease, announce })
     if (!outcome.ok) throw new XrpcError(outcome.status, outcome.error, outcome.message)
   } catch (err) {
     // Whatever stopped the switch, staged blocks are this import's own (no other runs meanwhile): remove them.
