@@ -1,10 +1,9 @@
 /**
  * The confirmation token that guards signPlcOperation. The reference PDS
  * mails it; this PDS has no mail server, so the owner reads it back with the
- * password itself (dev.rawkode.pds.revealPlcOperationToken, which
- * `npm run migrate` and `npm run plc-token` call): a stolen session alone
- * cannot move the identity away. Kept in KV for 15 minutes, used once, never
- * logged.
+ * password itself (dev.rawkode.pds.revealPlcOperationToken; see README
+ * "Moving out again"): a stolen session alone cannot move the identity away.
+ * Kept in KV for 15 minutes, used once, never logged.
  */
 export const PLC_TOKEN_TTL_SECONDS = 15 * 60
 
