@@ -66,7 +66,7 @@ describe('deactivating and reactivating the account', () => {
     expect((await xrpc('com.atproto.server.deactivateAccount', { token, body: {} })).status).toBe(200)
     expect(await events()).toEqual(deactivated)
     expect((await xrpc('com.atproto.server.activateAccount', { token, method: 'POST' })).status).toBe(200)
-    expect((await events()).slice(deactivated.length).map((e) => e.type)).toEqual(['account', 'sync'])
+    expect((await events()).slice(deactivated.length).map((e) => e.type)).toEqual(['identity', 'account', 'sync'])
   })
 
   it('is the owner’s decision only: an app-password session cannot deactivate', async () => {
