@@ -191,8 +191,10 @@ describe('moving a did:plc account from the reference PDS to ours', () => {
     expect(frames[2]!.body).toMatchObject({ did: ref.did, active: true })
     const commit = frames.at(-1)!.body
     expect(commit.since).toBe(frames[3]!.body.rev)
+    // The activation #sync (our re-signed head) anchors the chain; the post's #commit chains onto it; both verify with the PLC key.
     const verifier = new CommitVerifier(key)
-    await verifier.verify(commit)
+    for (const f of frames) await verifier.frame(f)
+    expect([verifier.synced, verifier.verified]).toEqual([1, 1])
     expect(commit.ops).toEqual([expect.objectContaining({ action: 'create', path: post.uri.split('/').slice(-2).join('/') })])
 
     // The old host reports the repo deactivated.
