@@ -22,6 +22,8 @@ export interface Env {
   BSKY_CHAT_URL?: string
   BSKY_CHAT_DID?: string
   PLC_DIRECTORY_URL?: string
+  /** Secret: secp256k1 private key (hex) this PDS signs PLC operations with; required for a did:plc. */
+  PLC_ROTATION_KEY?: string
   /** Dev/test only: lets the proxy reach loopback and plain-HTTP services. */
   PROXY_ALLOW_INSECURE?: string
   /** Where the account's actor is created (a Durable Object location hint): near the D1 primary. */
@@ -47,6 +49,8 @@ export interface Config {
   appView: { url: string; did: string }
   chat: { url: string; did: string }
   plcDirectoryUrl: string
+  /** Hex secp256k1 key for PLC operations; null for a did:web deploy that has none. */
+  plcRotationKeyHex: string | null
   proxyAllowInsecure: boolean
   actorLocationHint?: DurableObjectLocationHint
   d1ReadReplicas: boolean
@@ -109,10 +113,18 @@ export function readConfig(env: Env): Config {
   const signingKeyHex = need('PDS_SIGNING_KEY').toLowerCase()
 
   if (hostname && !/^[a-z0-9.-]+(:\d+)?$/i.test(hostname)) problems.push('PDS_HOSTNAME must be a host name, optionally with a port')
-  if (did && !/^did:(web|plc):[a-zA-Z0-9._:%-]+$/.test(did)) problems.push('PDS_DID must be a did:web or did:plc')
+  if (did && !/^did:(web:[a-zA-Z0-9._:%-]+|plc:[a-z2-7]{24})$/.test(did)) problems.push('PDS_DID must be a did:web or did:plc')
   if (handle && !/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/.test(handle)) problems.push('PDS_HANDLE must be a valid handle')
   if (jwtSecret && jwtSecret.length < 32) problems.push('JWT_SECRET must be at least 32 characters')
   if (signingKeyHex && !/^[0-9a-f]{64}$/.test(signingKeyHex)) problems.push('PDS_SIGNING_KEY must be 64 hex characters (a secp256k1 private key)')
+
+  const plcRotationKeyHex = env.PLC_ROTATION_KEY?.trim().toLowerCase() || null
+  if (plcRotationKeyHex && !/^[0-9a-f]{64}$/.test(plcRotationKeyHex)) problems.push('PLC_ROTATION_KEY must be 64 hex characters (a secp256k1 private key)')
+  if (!plcRotationKeyHex && did.startsWith('did:plc:')) problems.push('PLC_ROTATION_KEY is missing (a did:plc needs it to sign PLC operations)')
+  const plcDirectoryUrl = (env.PLC_DIRECTORY_URL || 'https://plc.directory').trim().replace(/\/$/, '')
+  const isLocalHost = (host: string) => /^(localhost|127\.0\.0\.1)(:\d+)?$/.test(host)
+  const plcProblem = checkPlcUrl(plcDirectoryUrl, isLocalHost(hostname) || env.PROXY_ALLOW_INSECURE === 'true')
+  if (plcProblem) problems.push(plcProblem)
 
   const eventRetentionHours = num('EVENT_RETENTION_HOURS', 72)
   const blobMaxBytes = num('BLOB_MAX_BYTES', 100 * 1024 * 1024)
@@ -124,7 +136,7 @@ export function readConfig(env: Env): Config {
   if (locationHint && !LOCATION_HINTS.includes(locationHint)) problems.push(`ACTOR_LOCATION_HINT must be one of ${LOCATION_HINTS.join(', ')}`)
   if (problems.length > 0) throw new ConfigError(problems)
 
-  const isLocal = /^(localhost|127\.0\.0\.1)(:\d+)?$/.test(hostname)
+  const isLocal = isLocalHost(hostname)
   const config: Config = {
     hostname,
     publicUrl: `${isLocal ? 'http' : 'https'}://${hostname}`,
@@ -140,11 +152,29 @@ export function readConfig(env: Env): Config {
     uploadIdleMs,
     appView: { url: appViewUrl.replace(/\/$/, ''), did: env.BSKY_APPVIEW_DID || 'did:web:api.bsky.app' },
     chat: { url: chatUrl.replace(/\/$/, ''), did: env.BSKY_CHAT_DID || 'did:web:api.bsky.chat' },
-    plcDirectoryUrl: (env.PLC_DIRECTORY_URL || 'https://plc.directory').replace(/\/$/, ''),
+    plcDirectoryUrl,
+    plcRotationKeyHex,
     proxyAllowInsecure: env.PROXY_ALLOW_INSECURE === 'true',
     actorLocationHint: locationHint as DurableObjectLocationHint | undefined,
     d1ReadReplicas: env.D1_READ_REPLICAS === 'true',
   }
   cache.set(env, config)
   return config
+}
+
+/**
+ * The PLC directory is https; a plain-http one on loopback (a local PLC for
+ * development and tests) only when this PDS itself runs on localhost or with
+ * the development switch, never in production.
+ */
+function checkPlcUrl(value: string, development: boolean): string | null {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return 'PLC_DIRECTORY_URL must be a URL'
+  }
+  if (url.protocol === 'https:') return null
+  if (url.protocol === 'http:' && development && /^(localhost|127\.0\.0\.1|\[::1\])$/.test(url.hostname)) return null
+  return 'PLC_DIRECTORY_URL must be https (plain http only on loopback in development)'
 }

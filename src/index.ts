@@ -118,7 +118,7 @@ function metered(env: Env): Env {
 }
 
 export default {
-  fetch: (req, env, ctx) => app.fetch(req, metered(env), ctx),
+  fetch: (req: Request, env: Env, ctx: ExecutionContext) => app.fetch(req, metered(env), ctx),
   /** Cron trigger (wrangler.toml): blob garbage collection, expired sessions, relay crawl requests. */
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(

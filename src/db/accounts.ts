@@ -33,6 +33,16 @@ export function accountInsert(d1: D1Database, did: string, handle: string): D1Pr
     .bind(did, handle, ACCOUNT_DEFAULTS.active ? 1 : 0, ACCOUNT_DEFAULTS.status, Date.now())
 }
 
+/** The stored handle, for events built inside the actor's batches (null before the row exists). */
+export async function getHandle(d1: D1Database, did: string): Promise<string | null> {
+  return (await d1.prepare('SELECT handle FROM account WHERE did = ?').bind(did).first<{ handle: string }>())?.handle ?? null
+}
+
+/** The account row of an identity not hosted here yet (being moved in): deactivated until activateAccount. */
+export function deactivatedAccountInsert(d1: D1Database, did: string, handle: string): D1PreparedStatement {
+  return d1.prepare("INSERT INTO account (did, handle, active, status, created_at) VALUES (?1, ?2, 0, 'deactivated', ?3) ON CONFLICT (did) DO NOTHING").bind(did, handle, Date.now())
+}
+
 /** A new handle, creating the row (with the defaults) if there is none yet. */
 export function handleUpsert(d1: D1Database, did: string, handle: string): D1PreparedStatement {
   return d1

@@ -26,7 +26,7 @@ export function parseFlags(args) {
 
 /**
  * Creates .dev.vars on first use (a fresh secp256k1 signing key, a JWT secret,
- * a dev password) and points the did:web DID and hostname at the port.
+ * a dev password, a PLC rotation key) and points the did:web DID and hostname at the port.
  */
 export async function prepareDevVars(port, file = '.dev.vars') {
   const vars = existsSync(file) ? parseVars(readFileSync(file, 'utf8')) : {}
@@ -39,11 +39,18 @@ export async function prepareDevVars(port, file = '.dev.vars') {
     vars.PDS_HANDLE = 'dev.test'
     created = true
   }
+  // The PDS signs PLC operations (did:plc identities moved here) with its own rotation key.
+  if (!vars.PLC_ROTATION_KEY) {
+    const key = await Secp256k1Keypair.create({ exportable: true })
+    vars.PLC_ROTATION_KEY = Buffer.from(await key.export()).toString('hex')
+  }
   // The DID and hostname follow the port: did:web percent-encodes it.
   vars.PDS_HOSTNAME = `localhost:${port}`
   vars.PDS_DID = `did:web:localhost%3A${port}`
   writeFileSync(file, Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join('\n') + '\n', { mode: 0o600 })
-  return { vars, created }
+  // Another identity for this run (a did:plc being moved in): the environment wins over .dev.vars, without being saved.
+  const overrides = Object.fromEntries(['PDS_DID', 'PDS_HANDLE', 'PLC_DIRECTORY_URL'].filter((k) => process.env[k]).map((k) => [k, process.env[k]]))
+  return { vars, overrides, created }
 }
 
 /** Applies the D1 migrations to the local database in the state folder (wrangler's default, or `persistTo`). */
@@ -53,12 +60,13 @@ export function applyMigrations(persistTo) {
   if (migrated.status !== 0) throw new Error(`D1 migrations failed (exit ${migrated.status})`)
 }
 
-export function banner({ port, vars, created }) {
+export function banner({ port, vars, overrides = {}, created }) {
+  const shown = { ...vars, ...overrides }
   return `
 ${created ? 'Created .dev.vars with a fresh signing key and secrets.' : 'Using .dev.vars.'}
   PDS        http://localhost:${port}
-  DID        ${vars.PDS_DID}
-  handle     ${vars.PDS_HANDLE}
+  DID        ${shown.PDS_DID}
+  handle     ${shown.PDS_HANDLE}${overrides.PLC_DIRECTORY_URL ? `\n  PLC        ${overrides.PLC_DIRECTORY_URL}` : ''}
   password   ${vars.ADMIN_PASSWORD}   (dev only; ADMIN_PASSWORD in .dev.vars)
 `
 }

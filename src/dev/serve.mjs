@@ -57,7 +57,7 @@ const mf = new Miniflare(
         name: config.name,
         modules,
         modulesRoot: outdir,
-        bindings: { ...workerOptions.bindings, ...devVars.vars },
+        bindings: { ...workerOptions.bindings, ...devVars.vars, ...devVars.overrides },
       },
     ],
   }),

@@ -6,10 +6,10 @@ import { spawn } from 'node:child_process'
 import { applyMigrations, banner, parseFlags, prepareDevVars } from './prepare.mjs'
 
 const args = process.argv.slice(2)
-let flags
+let flags, devVars
 try {
   flags = parseFlags(args)
-  const devVars = await prepareDevVars(flags.port)
+  devVars = await prepareDevVars(flags.port)
   applyMigrations(flags.persistTo)
   console.log(banner({ port: flags.port, ...devVars }))
 } catch (err) {
@@ -17,6 +17,7 @@ try {
   process.exit(1)
 }
 
-const child = spawn('wrangler', ['dev', ...(flags.portGiven ? [] : ['--port', flags.port]), ...args], { stdio: 'inherit' })
+const varFlags = Object.entries(devVars.overrides).flatMap(([k, v]) => ['--var', `${k}:${v}`])
+const child = spawn('wrangler', ['dev', ...(flags.portGiven ? [] : ['--port', flags.port]), ...varFlags, ...args], { stdio: 'inherit' })
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig))
 child.on('exit', (code) => process.exit(code ?? 0))

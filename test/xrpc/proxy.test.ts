@@ -227,7 +227,8 @@ describe('atproto-proxy', () => {
   })
 
   it('without the dev override, refuses plain-HTTP and private-address targets before connecting', async () => {
-    const strictEnv = { ...env, PROXY_ALLOW_INSECURE: 'false' }
+    // A production-like config: without the override a plain-http PLC directory is refused too (readConfig).
+    const strictEnv = { ...env, PROXY_ALLOW_INSECURE: 'false', PLC_DIRECTORY_URL: 'https://plc.directory' }
     const call = async (nsid: string, token: string, proxy?: string) => {
       const ctx = createExecutionContext()
       const req = new Request(xrpcUrl(nsid, { actor: 'bob.test' }), { headers: { authorization: `Bearer ${token}`, ...(proxy ? { 'atproto-proxy': proxy } : {}) } })
