@@ -13,7 +13,7 @@ interface Input {
  * HTTPS well-known). The actor writes the `account` row and the `#identity`
  * event in one batch; the did:web document follows from the row.
  */
-export default procedure<Input>('com.atproto.identity.updateHandle', { auth: 'access' }, async ({ env, config, auth, input }) => {
+export default procedure<Input>('com.atproto.identity.updateHandle', { auth: 'access', oauth: (p) => p.assertIdentity({ attr: 'handle' }) }, async ({ env, config, auth, input }) => {
   let handle: string
   try {
     handle = normalizeAndEnsureValidHandle(input.handle)

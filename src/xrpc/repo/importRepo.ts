@@ -15,7 +15,7 @@ export const MAX_IMPORT_BYTES = 32 * 1024 * 1024
  * switched in one batch by the actor, which re-signs the head with our key.
  * Blobs follow with uploadBlob; listMissingBlobs says which.
  */
-export default procedure('com.atproto.repo.importRepo', { auth: 'full', input: 'raw' }, async ({ req, env, config, db }) => {
+export default procedure('com.atproto.repo.importRepo', { auth: 'full', input: 'raw', oauth: (p) => p.assertAccount({ attr: 'repo', action: 'manage' }) }, async ({ req, env, config, db }) => {
   if ((await getAccount(db, config)).active) {
     throw new InvalidRequestError('Deactivate the account before importing a repo (com.atproto.server.deactivateAccount)')
   }
