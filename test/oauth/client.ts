@@ -45,6 +45,7 @@ export interface ProofOptions {
 export async function dpopProof(key: DpopKey, opts: ProofOptions): Promise<string> {
   const k = opts.key ?? key
   return new SignJWT({
+    iat: Math.floor(Date.now() / 1000),
     htm: opts.htm,
     htu: opts.htu,
     jti: crypto.randomUUID(),
@@ -53,7 +54,6 @@ export async function dpopProof(key: DpopKey, opts: ProofOptions): Promise<strin
     ...opts.claims,
   })
     .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: k.jwk })
-    .setIssuedAt()
     .sign(opts.signWith ?? k.privateKey)
 }
 
