@@ -48,6 +48,7 @@ export async function authorizePage(req: Request, env: Env, config: Config): Pro
     setCookies: csrf.setCookie ? [csrf.setCookie] : [],
     needsPassword: !did || params.prompt === 'login',
     consented: consented && params.prompt !== 'consent',
+    signedInAs: did ? (await getAccount(db, config)).handle : undefined,
   })
 }
 
@@ -102,7 +103,7 @@ async function approve(db: Db, config: Config, row: OAuthRequestRow, params: Aut
   }
   const existing = await getConsent(db, did, client.id)
   const scope = existing ? [...new Set([...existing.scope.split(' '), ...params.scope.split(' ')])].join(' ') : params.scope
-  await putConsent(db, { did, clientId: client.id, clientName: client.metadata.client_name ?? null, scope })
+  await putConsent(db, { did, clientId: client.id, clientName: clientDisplayName(client), scope })
   return redirectTo(config, params, { code }, setCookies)
 }
 
@@ -130,16 +131,18 @@ interface PageState {
   error?: string
   status?: number
   identifier?: string
+  signedInAs?: string
 }
 
 async function consentPage(config: Config, { row, params, client }: Loaded, state: PageState): Promise<Response> {
-  const name = client.metadata.client_name ?? (client.loopback ? 'A local development app' : new URL(client.id).hostname)
+  const name = clientDisplayName(client)
   const logo = client.metadata.logo_uri?.startsWith('https://') ? `<img src="${esc(client.metadata.logo_uri)}" alt="">` : ''
   const from = client.loopback ? 'running on this computer (loopback client)' : new URL(client.id).hostname
   const scopes = describeScope(params.scope)
   const identifier = state.identifier ?? params.login_hint ?? ''
   const body = `
-<div class="client">${logo}<div><h1>Sign in to ${esc(name)}</h1><div class="muted">${esc(from)}</div></div></div>
+<div class="client">${logo}<div><h1>${state.needsPassword ? `Sign in to ${esc(name)}` : `Allow ${esc(name)}?`}</h1><div class="muted">${esc(from)}</div></div></div>
+${state.signedInAs && !state.needsPassword ? `<p>Signed in as <strong>@${esc(state.signedInAs)}</strong>.</p>` : ''}
 ${state.error ? `<p class="error" role="alert">${esc(state.error)}</p>` : ''}
 <form method="post" action="/oauth/authorize">
 <input type="hidden" name="request_uri" value="${esc(`${REQUEST_URI_PREFIX}${row.id}`)}">
@@ -173,4 +176,9 @@ function redirectTo(config: Config, params: AuthorizationParameters, values: Rec
 
 function redirectWithError(config: Config, params: AuthorizationParameters, error: string, description: string): Response {
   return redirectTo(config, params, { error, error_description: description })
+}
+
+/** What the owner sees the app called: its declared name, else where it comes from. */
+function clientDisplayName(client: OAuthClientInfo): string {
+  return client.metadata.client_name ?? (client.loopback ? 'A local development app' : new URL(client.id).hostname)
 }

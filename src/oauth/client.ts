@@ -164,9 +164,16 @@ function checkRedirectUri(uri: string, applicationType: string, clientId: string
   }
 }
 
-/** Keys a client may sign its assertions with: encryption keys in the same set are skipped, not fatal. */
+/**
+ * Keys a client may sign its assertions with. Encryption keys in the same set
+ * are skipped, not fatal; a signing key whose `key_ops` also lists encryption
+ * operations (as @atproto/jwk publishes them) keeps only `verify`, which is
+ * all WebCrypto accepts for importing a verification key.
+ */
 export function signingKeys(keys: readonly JWK[]): JWK[] {
-  return keys.filter((k) => k.use !== 'enc' && (!k.key_ops || k.key_ops.includes('verify')) && !('d' in k))
+  return keys
+    .filter((k) => k.use !== 'enc' && (!k.key_ops || k.key_ops.includes('verify')))
+    .map(({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, k: _k, key_ops: _ops, ...pub }) => ({ ...pub, key_ops: ['verify'] }))
 }
 
 export function isOAuthError(err: unknown): err is OAuthError {

@@ -3,8 +3,12 @@ import type { Config } from '../env'
 import { invalidDpopProof, useDpopNonce } from './errors'
 import { isFreshNonce } from './nonce'
 
-/** Asymmetric algorithms a DPoP proof may use (never `none` or HMAC). */
-export const DPOP_ALGS = ['ES256', 'ES256K', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA']
+/**
+ * Asymmetric algorithms a DPoP proof may use (never `none` or HMAC): those
+ * WebCrypto in workerd verifies. Clients pick from this list in order, so
+ * ES256K (which jose cannot verify here) must not appear in it.
+ */
+export const DPOP_ALGS = ['ES256', 'ES384', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512']
 
 /** How old a proof's `iat` may be, and how far ahead of our clock. */
 export const DPOP_MAX_AGE_S = 300

@@ -41,7 +41,7 @@ export class DpopAuthError extends XrpcError {
   constructor(kind: 'invalid_token' | 'use_dpop_nonce' | 'invalid_dpop_proof', message: string) {
     const quoted = message.replace(/["\\]/g, '')
     super(401, kind === 'invalid_token' ? 'InvalidToken' : kind, message, {
-      'www-authenticate': `DPoP algs="ES256 ES384 ES512 PS256 RS256 EdDSA", error="${kind}", error_description="${quoted}"`,
+      'www-authenticate': `DPoP algs="ES256", error="${kind}", error_description="${quoted}"`,
     })
   }
 }

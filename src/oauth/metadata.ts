@@ -31,7 +31,7 @@ export function authorizationServerMetadata(config: Config) {
     grant_types_supported: ['authorization_code', 'refresh_token'],
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: ['none', 'private_key_jwt'],
-    token_endpoint_auth_signing_alg_values_supported: DPOP_ALGS.filter((a) => a !== 'ES256K'),
+    token_endpoint_auth_signing_alg_values_supported: DPOP_ALGS,
     revocation_endpoint_auth_methods_supported: ['none', 'private_key_jwt'],
     dpop_signing_alg_values_supported: DPOP_ALGS,
     prompt_values_supported: ['none', 'login', 'consent', 'select_account'],

@@ -24,7 +24,7 @@ main{max-width:26rem;width:100%}
 h1{font-size:1.4rem;margin:.2rem 0 1rem}h2{font-size:1.05rem}
 .client{display:flex;gap:.8rem;align-items:center;margin-bottom:1rem}
 .client img{width:48px;height:48px;border-radius:10px;object-fit:cover}
-.muted{opacity:.75;font-size:.9rem;word-break:break-all}
+.muted{opacity:.75;font-size:.9rem;overflow-wrap:anywhere}
 ul.scopes{padding-left:1.2rem}ul.scopes li{margin:.3rem 0}
 label{display:block;font-weight:600;margin:.8rem 0 .25rem}
 input[type=text],input[type=password]{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;border:1px solid GrayText;border-radius:6px;background:Field;color:FieldText}
@@ -33,7 +33,7 @@ button{font-size:1rem;padding:.6rem 1.1rem;border-radius:6px;border:1px solid Gr
 button.primary{background:#0a66d8;border-color:#0a66d8;color:#fff}
 button:focus-visible,input:focus-visible{outline:3px solid #6aa6ff;outline-offset:2px}
 .error{border:1px solid #c62828;background:#c628281a;padding:.6rem .8rem;border-radius:6px}
-table{width:100%;border-collapse:collapse}td,th{text-align:left;padding:.4rem .2rem;border-bottom:1px solid GrayText;vertical-align:top}
+table{width:100%;border-collapse:collapse;table-layout:fixed}td,th{text-align:left;padding:.4rem .2rem;border-bottom:1px solid GrayText;vertical-align:top;overflow-wrap:anywhere}th:last-child,td:last-child{width:6rem;text-align:right}
 `
 
 export function renderPage(opts: PageOptions): Response {
@@ -49,7 +49,7 @@ export function renderPage(opts: PageOptions): Response {
   ].join('; ')
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${esc(opts.title)}</title><style nonce="${nonce}">${STYLE}</style></head>
+<meta name="referrer" content="same-origin"><title>${esc(opts.title)}</title><style nonce="${nonce}">${STYLE}</style></head>
 <body><main>${opts.body}</main></body></html>`
   const headers = new Headers({
     'content-type': 'text/html; charset=utf-8',
@@ -57,7 +57,8 @@ export function renderPage(opts: PageOptions): Response {
     'cache-control': 'no-store',
     'x-frame-options': 'DENY',
     'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
+    // Not no-referrer: under it Chrome sends `Origin: null` with the form's POST, and the origin check refuses it.
+    'referrer-policy': 'same-origin',
     ...opts.headers,
   })
   for (const c of opts.setCookies ?? []) headers.append('set-cookie', c)

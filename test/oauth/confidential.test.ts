@@ -14,7 +14,8 @@ async function confidentialClient(name: string, opts: { jwksUri?: boolean; omitA
   const clientId = `${origin}/client-metadata.json`
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
   const enc = await generateKeyPair('RSA-OAEP-256', { extractable: true })
-  const sigJwk: JWK = { ...(await exportJWK(publicKey)), kid: 'sig-1', use: 'sig', alg: 'ES256' }
+  // key_ops mixing signing and encryption operations, as @atproto/jwk publishes them.
+  const sigJwk: JWK = { ...(await exportJWK(publicKey)), kid: 'sig-1', alg: 'ES256', key_ops: ['verify', 'encrypt', 'wrapKey'] }
   const encJwk: JWK = { ...(await exportJWK(enc.publicKey)), kid: 'enc-1', use: 'enc', alg: 'RSA-OAEP-256' }
   const keys = { keys: [encJwk, sigJwk] }
   const metadata: Record<string, unknown> = {
