@@ -101,6 +101,8 @@ describe('confidential clients (private_key_jwt)', () => {
       // An assertion is single-use.
       const replayed = await post('/oauth/token', key, { grant_type: 'refresh_token', refresh_token: refreshed.json.refresh_token, client_id: client.clientId, client_assertion_type: JWT_BEARER, client_assertion: reused })
       expect(replayed.json.error).toBe('invalid_client')
+      // The metadata document was fetched once and then served from the KV cache.
+      expect(network.requests.filter((r) => r.endsWith('/client-metadata.json'))).toHaveLength(1)
     })
   }
 
