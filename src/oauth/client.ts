@@ -77,7 +77,8 @@ async function fetchDocument(clientId: string, config: Config, cache: KVNamespac
   return json
 }
 
-async function readLimited(res: Response, limit: number): Promise<string> {
+/** A fetched document, refused past `limit` bytes (client metadata and key sets are small). */
+export async function readLimited(res: Response, limit: number = MAX_DOCUMENT_BYTES): Promise<string> {
   const declared = Number(res.headers.get('content-length') ?? 0)
   if (declared > limit) throw invalidClientMetadata('Client metadata is too large')
   const reader = res.body!.getReader()

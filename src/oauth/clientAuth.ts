@@ -3,7 +3,7 @@ import type { Config } from '../env'
 import type { Db } from '../db/client'
 import { claimJti } from '../db/oauth'
 import { assertPublicUrl, UnsafeUrlError } from '../lib/publicUrl'
-import { signingKeys, type OAuthClientInfo } from './client'
+import { readLimited, signingKeys, type OAuthClientInfo } from './client'
 import { invalidClient } from './errors'
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
@@ -78,7 +78,7 @@ async function clientKeys(client: OAuthClientInfo, ctx: { config: Config; cache:
   try {
     const res = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'manual', signal: AbortSignal.timeout(5000) })
     if (res.status !== 200) throw new Error(`answered ${res.status}`)
-    json = await res.json()
+    json = JSON.parse(await readLimited(res))
   } catch (err) {
     throw invalidClient(`Client jwks_uri could not be fetched: ${err instanceof Error ? err.message : 'unreachable'}`)
   }

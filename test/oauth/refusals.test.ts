@@ -4,7 +4,7 @@ import { readConfig } from '../../src/env'
 import { signAccessToken } from '../../src/oauth/accessToken'
 import { resolveClient } from '../../src/oauth/client'
 import { TEST_DID, xrpc, loggedInAgent, worker } from '../helpers'
-import { APPVIEW, standInService, useNetwork, type Network } from '../standIns'
+import { APPVIEW, CHAT, standInService, useNetwork, type Network } from '../standIns'
 import { approve, dpopProof, dpopXrpc, freshNonce, loopbackClientId, newDpopKey, ORIGIN, par, postForm, REDIRECT, signIn, tokenRequest } from './client'
 
 const post = (text: string, collection = 'app.bsky.feed.post') => ({ repo: TEST_DID, collection, record: { $type: collection, text, createdAt: new Date().toISOString(), subject: undefined } })
@@ -247,6 +247,18 @@ describe('resource server refusals', () => {
     const elsewhere = await dpopXrpc(key, access_token, 'app.bsky.feed.getTimeline', { headers: { 'atproto-proxy': `${APPVIEW.did}#other_service` } })
     expect(elsewhere.status).toBe(403)
     expect(appview.calls).toHaveLength(1)
+  })
+
+  it('sends chat.bsky calls on only with transition:chat.bsky, not with transition:generic', async () => {
+    const chat = standInService(CHAT.did, { 'chat.bsky.convo.listConvos': () => ({ convos: [] }) })
+    network = useNetwork({ [CHAT.url]: chat.handler })
+    const key = await newDpopKey()
+    const generic = await signIn(key)
+    expect((await dpopXrpc(key, generic.access_token, 'chat.bsky.convo.listConvos')).status).toBe(403)
+    const scope = 'atproto transition:chat.bsky'
+    const withChat = await signIn(key, { clientId: loopbackClientId(scope), scope })
+    expect((await dpopXrpc(key, withChat.access_token, 'chat.bsky.convo.listConvos')).status).toBe(200)
+    expect(chat.calls).toHaveLength(1)
   })
 
   it('keeps account-management methods from OAuth credentials, even with transition:generic', async () => {
