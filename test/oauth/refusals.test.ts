@@ -278,6 +278,22 @@ describe('resource server refusals', () => {
   })
 })
 
+describe('getSession over OAuth', () => {
+  it('shows the email only to apps granted transition:email (or account:email)', async () => {
+    const agent = await loggedInAgent()
+    await agent.com.atproto.server.updateEmail({ email: 'owner@example.com' })
+    const key = await newDpopKey()
+    const generic = await signIn(key)
+    const without = await dpopXrpc(key, generic.access_token, 'com.atproto.server.getSession')
+    expect(without.status).toBe(200)
+    expect(without.json.did).toBe(TEST_DID)
+    expect(without.json).not.toHaveProperty('email')
+    const scope = 'atproto transition:generic transition:email'
+    const withEmail = await signIn(key, { clientId: loopbackClientId(scope), scope })
+    expect((await dpopXrpc(key, withEmail.access_token, 'com.atproto.server.getSession')).json.email).toBe('owner@example.com')
+  })
+})
+
 describe('password sessions alongside OAuth', () => {
   it('keeps working unchanged, with app passwords', async () => {
     const agent = await loggedInAgent()
