@@ -4,16 +4,20 @@ import { readConfig, type Env } from '../src/env'
 import { decodeFrame, frameType } from '../src/firehose/frames'
 import { getDb } from '../src/db/client'
 import { crawlRelays } from '../src/relays/crawl'
+import { checkHostedHere } from '../src/identity/hostedHere'
 import { getSigningKey } from '../src/identity/signingKey'
 import { errorFields, log, recentProblems, type ProblemLine } from '../src/lib/log'
 import { SNAPSHOT_LIFETIME_MS } from '../src/repo/snapshot'
-import { handleChange, statusChange } from './accountEvents'
+import { handleChange, identityRefresh, statusChange } from './accountEvents'
 import { Refusal, type ApplyWritesOutcome, type ApplyWritesRequest, type CommittedEvent } from './commitTypes'
 import { Committer } from './committer'
 import { repoImport, type ImportRequest } from './importRepo'
 import { Firehose, type SubscriberState } from './firehose'
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000
+const IMPORT_LEASE = 'import-lease'
+/** Longer than any import takes (staging is bounded by MAX_IMPORT_BYTES). */
+const IMPORT_LEASE_MS = 10 * 60 * 1000
 
 export interface ActorState {
   /** Null until the actor has loaded its head since it last started. */
@@ -47,8 +51,14 @@ export class AccountActor extends Server<Env> {
 
   #getCommitter(): Committer {
     const config = this.#config
-    this.#committer ??= new Committer(this.env.DB, config.did, config.handle, () => getSigningKey(config.signingKeyHex), (events: CommittedEvent[]) =>
-      this.#onCommitted(events),
+    this.#committer ??= new Committer(
+      this.env.DB,
+      config.did,
+      config.handle,
+      () => getSigningKey(config.signingKeyHex),
+      (events: CommittedEvent[]) => this.#onCommitted(events),
+      // A did:plc moving in starts deactivated and unannounced until its document points here.
+      async () => (await checkHostedHere(config, this.env.CACHE, { fresh: true })).ok,
     )
     return this.#committer
   }
@@ -90,15 +100,42 @@ export class AccountActor extends Server<Env> {
     return { seq: await this.#getCommitter().emitEvent(handleChange(this.env.DB, this.#config.did, handle)) }
   }
 
+  /** Tells relays the DID document changed (#identity), e.g. after a PLC operation. */
+  async announceIdentity(): Promise<{ seq: number }> {
+    return { seq: await this.#getCommitter().emitEvent(identityRefresh(this.env.DB, this.#config.did)) }
+  }
+
   /** Deactivates or reactivates the account: writes stop or resume, and relays hear of it (#account, #sync). */
   async setActive(active: boolean): Promise<{ seq: number }> {
     return { seq: await this.#getCommitter().emitEvent(statusChange(this.env.DB, this.#config.did, active)) }
+  }
+
+  /**
+   * One import at a time: two would share staged blocks, and one's cleanup
+   * could delete blocks the other's head needs. The lease is kept in the
+   * actor's storage (it outlives an eviction) and lapses if the Worker
+   * holding it dies.
+   */
+  async beginImport(): Promise<{ ok: true; lease: string } | { ok: false; message: string }> {
+    const held = await this.ctx.storage.get<{ id: string; until: number }>(IMPORT_LEASE)
+    if (held && held.until > Date.now()) return { ok: false, message: `Another import is in progress (until ${new Date(held.until).toISOString()} at the latest); try again when it has finished` }
+    const lease = { id: crypto.randomUUID(), until: Date.now() + IMPORT_LEASE_MS }
+    await this.ctx.storage.put(IMPORT_LEASE, lease)
+    return { ok: true, lease: lease.id }
+  }
+
+  /** Releases the lease (the import switched, failed or was refused). */
+  async endImport(lease: string): Promise<void> {
+    const held = await this.ctx.storage.get<{ id: string }>(IMPORT_LEASE)
+    if (held?.id === lease) await this.ctx.storage.delete(IMPORT_LEASE)
   }
 
   /** Switches the repo to an imported one whose blocks the Worker has staged (see src/db/importWrites.ts). */
   async importRepo(request: ImportRequest): Promise<ApplyWritesOutcome> {
     const config = this.#config
     const committer = this.#getCommitter()
+    const held = await this.ctx.storage.get<{ id: string; until: number }>(IMPORT_LEASE)
+    if (held?.id !== request.lease || held.until <= Date.now()) return { ok: false, status: 400, error: 'InvalidRequest', message: 'The import lease lapsed; start the import again' }
     try {
       await committer.emitEvent(repoImport(this.env.DB, config.did, await getSigningKey(config.signingKeyHex), request))
     } catch (err) {

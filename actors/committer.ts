@@ -56,6 +56,8 @@ export class Committer {
     private readonly handle: string,
     private readonly keypair: () => Promise<Secp256k1Keypair>,
     private readonly onCommitted: (events: CommittedEvent[]) => void,
+    /** Asked only when the repo is first created: whether relays may hear of it yet. */
+    private readonly hostedHere?: () => Promise<boolean>,
   ) {}
 
   /**
@@ -81,7 +83,7 @@ export class Committer {
   #broadcastUpTo: number | null = null
 
   async #load(): Promise<Head> {
-    const head = await loadHead(this.d1, this.did, this.handle, this.#cache, await this.keypair(), (events) => this.#emit(events))
+    const head = await loadHead(this.d1, this.did, this.handle, this.#cache, await this.keypair(), (events) => this.#emit(events), this.hostedHere)
     // A batch whose outcome was unknown (it threw, yet D1 had applied it) left events
     // no subscriber got: send them now, so the live stream has no gap.
     if (this.#broadcastUpTo !== null && head.seq > this.#broadcastUpTo) {

@@ -1,7 +1,7 @@
 import { Repo } from '@atproto/repo'
 import type { Secp256k1Keypair } from '@atproto/crypto'
-import { ACCOUNT_DEFAULTS, accountInsert } from '../src/db/accounts'
-import { commitStatements } from '../src/db/commitWrites'
+import { ACCOUNT_DEFAULTS, accountInsert, deactivatedAccountInsert } from '../src/db/accounts'
+import { blockInserts, commitStatements, rootUpsert } from '../src/db/commitWrites'
 import { eventStatements } from '../src/db/events'
 import { getHeadState } from '../src/db/repoRoot'
 import { encodeMessageFrame } from '../src/firehose/frames'
@@ -18,10 +18,34 @@ export async function loadHead(
   cache: BlockCache,
   keypair: Secp256k1Keypair,
   onCommitted: (events: CommittedEvent[]) => void,
+  hostedHere: () => Promise<boolean> = async () => true,
 ): Promise<Head> {
   const { root, seq, active } = await getHeadState(d1, did)
   if (root) return { ...root, seq, active }
+  if (!(await hostedHere())) return createUnannounced(d1, did, handle, cache, keypair, seq)
   return createRepo(d1, did, handle, cache, keypair, seq, onCommitted)
+}
+
+/**
+ * First start of an identity whose DID document does not point here yet (a
+ * did:plc being moved in): an empty signed repo and a deactivated account,
+ * and no event, because relays must not hear of it from us before the
+ * directory says we host it. activateAccount announces it later.
+ */
+async function createUnannounced(d1: D1Database, did: string, handle: string, cache: BlockCache, keypair: Secp256k1Keypair, lastSeq: number): Promise<Head> {
+  const storage = new D1Blockstore(d1, did, cache)
+  const commit = await Repo.formatInitCommit(storage, did, keypair)
+  storage.pending.addMap(commit.newBlocks)
+  const dataCid = (await Repo.load(storage, commit.cid)).commit.data.toString()
+  const head = { cid: commit.cid.toString(), rev: commit.rev, dataCid }
+  await d1.batch([
+    deactivatedAccountInsert(d1, did, handle),
+    ...blockInserts(d1, did, [...commit.newBlocks].map(([cid, bytes]) => ({ cid: cid.toString(), rev: commit.rev, bytes }))),
+    rootUpsert(d1, did, head),
+  ])
+  for (const [cid, bytes] of commit.newBlocks) cache.set(cid.toString(), bytes)
+  log('info', 'repo created deactivated', { did, rev: commit.rev })
+  return { ...head, seq: lastSeq, active: false }
 }
 
 /**

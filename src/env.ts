@@ -15,11 +15,15 @@ export interface Env {
   EVENT_RETENTION_HOURS?: string
   BLOB_MAX_BYTES?: string
   BLOB_TEMP_GRACE_HOURS?: string
+  /** Milliseconds an upload may send nothing before it is abandoned (default 20,000). */
+  BLOB_UPLOAD_IDLE_MS?: string
   BSKY_APPVIEW_URL?: string
   BSKY_APPVIEW_DID?: string
   BSKY_CHAT_URL?: string
   BSKY_CHAT_DID?: string
   PLC_DIRECTORY_URL?: string
+  /** Secret: secp256k1 private key (hex) this PDS signs PLC operations with; required for a did:plc. */
+  PLC_ROTATION_KEY?: string
   /** Dev/test only: lets the proxy reach loopback and plain-HTTP services. */
   PROXY_ALLOW_INSECURE?: string
 }
@@ -37,9 +41,12 @@ export interface Config {
   eventRetentionMs: number
   blobMaxBytes: number
   blobTempGraceMs: number
+  uploadIdleMs: number
   appView: { url: string; did: string }
   chat: { url: string; did: string }
   plcDirectoryUrl: string
+  /** Hex secp256k1 key for PLC operations; null for a did:web deploy that has none. */
+  plcRotationKeyHex: string | null
   proxyAllowInsecure: boolean
 }
 
@@ -97,19 +104,28 @@ export function readConfig(env: Env): Config {
   const signingKeyHex = need('PDS_SIGNING_KEY').toLowerCase()
 
   if (hostname && !/^[a-z0-9.-]+(:\d+)?$/i.test(hostname)) problems.push('PDS_HOSTNAME must be a host name, optionally with a port')
-  if (did && !/^did:(web|plc):[a-zA-Z0-9._:%-]+$/.test(did)) problems.push('PDS_DID must be a did:web or did:plc')
+  if (did && !/^did:(web:[a-zA-Z0-9._:%-]+|plc:[a-z2-7]{24})$/.test(did)) problems.push('PDS_DID must be a did:web or did:plc')
   if (handle && !/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/.test(handle)) problems.push('PDS_HANDLE must be a valid handle')
   if (jwtSecret && jwtSecret.length < 32) problems.push('JWT_SECRET must be at least 32 characters')
   if (signingKeyHex && !/^[0-9a-f]{64}$/.test(signingKeyHex)) problems.push('PDS_SIGNING_KEY must be 64 hex characters (a secp256k1 private key)')
 
+  const plcRotationKeyHex = env.PLC_ROTATION_KEY?.trim().toLowerCase() || null
+  if (plcRotationKeyHex && !/^[0-9a-f]{64}$/.test(plcRotationKeyHex)) problems.push('PLC_ROTATION_KEY must be 64 hex characters (a secp256k1 private key)')
+  if (!plcRotationKeyHex && did.startsWith('did:plc:')) problems.push('PLC_ROTATION_KEY is missing (a did:plc needs it to sign PLC operations)')
+  const plcDirectoryUrl = (env.PLC_DIRECTORY_URL || 'https://plc.directory').trim().replace(/\/$/, '')
+  const isLocalHost = (host: string) => /^(localhost|127\.0\.0\.1)(:\d+)?$/.test(host)
+  const plcProblem = checkPlcUrl(plcDirectoryUrl, isLocalHost(hostname) || env.PROXY_ALLOW_INSECURE === 'true')
+  if (plcProblem) problems.push(plcProblem)
+
   const eventRetentionHours = num('EVENT_RETENTION_HOURS', 72)
   const blobMaxBytes = num('BLOB_MAX_BYTES', 100 * 1024 * 1024)
   const blobTempGraceHours = num('BLOB_TEMP_GRACE_HOURS', 24)
+  const uploadIdleMs = num('BLOB_UPLOAD_IDLE_MS', 20_000)
   const appViewUrl = env.BSKY_APPVIEW_URL || 'https://api.bsky.app'
   const chatUrl = env.BSKY_CHAT_URL || 'https://api.bsky.chat'
   if (problems.length > 0) throw new ConfigError(problems)
 
-  const isLocal = /^(localhost|127\.0\.0\.1)(:\d+)?$/.test(hostname)
+  const isLocal = isLocalHost(hostname)
   const config: Config = {
     hostname,
     publicUrl: `${isLocal ? 'http' : 'https'}://${hostname}`,
@@ -122,11 +138,30 @@ export function readConfig(env: Env): Config {
     eventRetentionMs: eventRetentionHours * 3600_000,
     blobMaxBytes,
     blobTempGraceMs: blobTempGraceHours * 3600_000,
+    uploadIdleMs,
     appView: { url: appViewUrl.replace(/\/$/, ''), did: env.BSKY_APPVIEW_DID || 'did:web:api.bsky.app' },
     chat: { url: chatUrl.replace(/\/$/, ''), did: env.BSKY_CHAT_DID || 'did:web:api.bsky.chat' },
-    plcDirectoryUrl: (env.PLC_DIRECTORY_URL || 'https://plc.directory').replace(/\/$/, ''),
+    plcDirectoryUrl,
+    plcRotationKeyHex,
     proxyAllowInsecure: env.PROXY_ALLOW_INSECURE === 'true',
   }
   cache.set(env, config)
   return config
+}
+
+/**
+ * The PLC directory is https; a plain-http one on loopback (a local PLC for
+ * development and tests) only when this PDS itself runs on localhost or with
+ * the development switch, never in production.
+ */
+function checkPlcUrl(value: string, development: boolean): string | null {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return 'PLC_DIRECTORY_URL must be a URL'
+  }
+  if (url.protocol === 'https:') return null
+  if (url.protocol === 'http:' && development && /^(localhost|127\.0\.0\.1|\[::1\])$/.test(url.hostname)) return null
+  return 'PLC_DIRECTORY_URL must be https (plain http only on loopback in development)'
 }

@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { collectGarbage } from './blobs/gc'
 import { getDb } from './db/client'
+import { pruneLoginLimits } from './db/loginLimit'
 import { pruneExpiredRefreshTokens } from './db/sessions'
 import { ConfigError, readConfig, type Env } from './env'
 import { pruneExpiredOAuth } from './db/oauth'
@@ -122,5 +123,6 @@ export default {
         .catch((err) => log('error', 'requestCrawl not sent', errorFields(err))),
     )
     ctx.waitUntil(pruneExpiredOAuth(getDb(env.DB)).catch((err) => log('error', 'oauth prune failed', errorFields(err))))
+    ctx.waitUntil(pruneLoginLimits(getDb(env.DB)).catch((err) => log('error', 'login limit prune failed', errorFields(err))))
   },
 } satisfies ExportedHandler<Env>

@@ -46,6 +46,36 @@ describe('readConfig', () => {
   })
 })
 
+describe('readConfig: identity', () => {
+  const plc = { ...valid, PDS_DID: 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', PLC_ROTATION_KEY: 'a'.repeat(64) } as unknown as Env
+
+  it('takes a did:plc with its rotation key; the PLC directory defaults to the public one', () => {
+    const config = readConfig(plc)
+    expect(config).toMatchObject({ did: 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', plcRotationKeyHex: 'a'.repeat(64), plcDirectoryUrl: 'https://plc.directory' })
+    expect(readConfig({ ...valid } as Env).plcRotationKeyHex).toBeNull()
+  })
+
+  it('refuses a did:plc without a rotation key, a malformed key or DID, and plain-http PLC outside development', () => {
+    const message = (env: object) => {
+      try {
+        readConfig(env as Env)
+      } catch (err) {
+        return (err as Error).message
+      }
+      return ''
+    }
+    expect(message({ ...plc, PLC_ROTATION_KEY: undefined })).toContain('PLC_ROTATION_KEY is missing')
+    expect(message({ ...plc, PLC_ROTATION_KEY: 'xyz-secret' })).toContain('PLC_ROTATION_KEY must be 64 hex')
+    expect(message({ ...plc, PLC_ROTATION_KEY: 'xyz-secret' })).not.toContain('xyz-secret')
+    expect(message({ ...plc, PDS_DID: 'did:plc:NOT-BASE32' })).toContain('PDS_DID must be')
+    expect(message({ ...plc, PLC_DIRECTORY_URL: 'http://127.0.0.1:2582' })).toContain('PLC_DIRECTORY_URL must be https')
+    expect(message({ ...plc, PLC_DIRECTORY_URL: 'http://plc.example.com' })).toContain('PLC_DIRECTORY_URL must be https')
+    // A local PDS (npm run dev) may use a local PLC directory over plain http.
+    expect(readConfig({ ...plc, PDS_HOSTNAME: 'localhost:8790', PLC_DIRECTORY_URL: 'http://127.0.0.1:2582/' } as Env).plcDirectoryUrl).toBe('http://127.0.0.1:2582')
+    expect(message({ ...plc, PDS_HOSTNAME: 'localhost:8790', PLC_DIRECTORY_URL: 'http://plc.example.com' })).toContain('PLC_DIRECTORY_URL must be https')
+  })
+})
+
 describe('errors', () => {
   it('hides the details of unexpected errors behind a plain 500', async () => {
     const err = toXrpcError(new Error('D1_ERROR: secret table detail'))

@@ -28,13 +28,18 @@ export interface Network {
 export function useNetwork(routes: Record<string, Handler> = {}): Network {
   const table = new Map(Object.entries(routes))
   const requests: string[] = []
-  const spy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
-    const req = new Request(input, init)
+  const send = async (req: Request, hops: number): Promise<Response> => {
     requests.push(`${req.method} ${req.url}`)
     const handler = table.get(new URL(req.url).origin)
     if (!handler) throw new TypeError(`connection refused: nothing listens at ${new URL(req.url).origin} (test network)`)
-    return handler(req)
-  })
+    const res = await handler(req)
+    // Like the real fetch: a redirect is followed unless the caller asked for `manual`.
+    const location = res.headers.get('location')
+    if (req.redirect === 'manual' || res.status < 300 || res.status > 399 || !location) return res
+    if (hops >= 20) throw new TypeError('too many redirects (test network)')
+    return send(new Request(new URL(location, req.url), { method: 'GET', headers: req.headers }), hops + 1)
+  }
+  const spy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => send(new Request(input, init), 0))
   return { requests, route: (origin, handler) => table.set(origin, handler), restore: () => spy.mockRestore() }
 }
 

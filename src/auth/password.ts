@@ -11,16 +11,27 @@ export async function secretsEqual(given: string, expected: string): Promise<boo
   return crypto.subtle.timingSafeEqual(a, b)
 }
 
-/** App passwords are stored as salted PBKDF2 hashes: `pbkdf2$<iterations>$<salt b64>$<hash b64>`. */
-const ITERATIONS = 100_000
+/** Every app password we issue has this shape (the reference PDS's): 16 base32 letters, 80 random bits. */
+export const APP_PASSWORD_SHAPE = /^[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}$/
 
-export async function hashPassword(password: string): Promise<string> {
-  const salt = crypto.getRandomValues(new Uint8Array(16))
-  const hash = await pbkdf2(password, salt, ITERATIONS)
-  return `pbkdf2$${ITERATIONS}$${b64(salt)}$${b64(hash)}`
+/**
+ * How an app password is stored: `sha256$<hex SHA-256 of "<did>:<password>">`.
+ * Deterministic, so a login finds the matching row with one hash and one
+ * lookup instead of trying every app password (which made each failed login
+ * cost one slow hash per app password). A fast hash is enough here because
+ * we generate every app password with 80 random bits: no dictionary to try,
+ * and 2^80 guesses are out of reach with or without key stretching.
+ */
+export async function appPasswordHash(did: string, password: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${did}:${password}`)))
+  return `sha256$${Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')}`
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+/** Whether a stored hash is the older salted PBKDF2 form (`pbkdf2$<iterations>$<salt>$<hash>`), replaced on its next login. */
+export const isLegacyHash = (stored: string) => stored.startsWith('pbkdf2$')
+
+/** Checks a password against a legacy PBKDF2 hash. */
+export async function verifyLegacyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, iterations, salt, hash] = stored.split('$')
   if (scheme !== 'pbkdf2' || !iterations || !salt || !hash) return false
   const actual = await pbkdf2(password, unb64(salt), Number(iterations))
@@ -34,5 +45,4 @@ async function pbkdf2(password: string, salt: Uint8Array, iterations: number): P
   return new Uint8Array(bits)
 }
 
-const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes))
 const unb64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0))

@@ -50,16 +50,19 @@ export interface VerifiedToken {
 
 /**
  * Verifies signature (HS256 only, so `alg: none` and key confusion fail),
- * audience and expiry, then that the scope is one of `scopes`.
+ * audience and expiry, then that the scope is one of `scopes`. We mint every
+ * token with an `exp` and a single `aud` string, so a token without `exp`
+ * (valid forever) or with an audience array (meant for others too) is not ours.
  */
 export async function verifyToken(config: Config, token: string, scopes: readonly string[]): Promise<VerifiedToken> {
   let payload: JWTPayload
   try {
-    ;({ payload } = await jwtVerify(token, config.jwtSecret, { algorithms: ['HS256'], audience: config.did }))
+    ;({ payload } = await jwtVerify(token, config.jwtSecret, { algorithms: ['HS256'], audience: config.did, requiredClaims: ['exp'] }))
   } catch (err) {
     if (err instanceof errors.JWTExpired) throw new InvalidTokenError('Token has expired', 'ExpiredToken')
     throw new InvalidTokenError('Token could not be verified')
   }
+  if (payload.aud !== config.did) throw new InvalidTokenError('Token could not be verified')
   const scope = typeof payload.scope === 'string' ? payload.scope : ''
   if (!scopes.includes(scope)) throw new BadTokenScopeError()
   if (typeof payload.sub !== 'string' || !payload.sub.startsWith('did:')) throw new InvalidTokenError('Malformed token')

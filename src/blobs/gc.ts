@@ -24,10 +24,12 @@ export async function collectGarbage(env: Env, now: number): Promise<GcResult> {
   let blobsDeleted = 0
   for (;;) {
     // Rows first: if the R2 delete then fails, the bytes are orphaned (never
-    // served, wasted space) rather than a row pointing at missing bytes.
+    // served, wasted space) rather than a row pointing at missing bytes. An
+    // upload of the same CID meanwhile inserts a row of a new generation,
+    // whose object this delete does not name.
     const rows = await deleteUnreferencedBlobs(db, cutoff, BATCH)
     if (rows.length === 0) break
-    await env.BLOBS.delete(rows.map((r) => blobKey(r.did, r.cid)))
+    await env.BLOBS.delete(rows.map((r) => blobKey(r.did, r.cid, r.generation)))
     blobsDeleted += rows.length
     if (rows.length < BATCH) break
   }

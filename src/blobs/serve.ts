@@ -2,8 +2,11 @@
  * The HTTP response for a blob's bytes, shared by `com.atproto.sync.getBlob`
  * and `GET /blobs/:cid`. Blobs are user content served from the PDS's own
  * origin, so the headers stop a browser from rendering or running them
- * (CSP sandbox, nosniff), as the reference PDS does. A CID names immutable
- * bytes, so they may be cached forever.
+ * (CSP sandbox, nosniff), as the reference PDS does; anything but plain
+ * media (HTML, SVG, JavaScript, XHTML, PDF…) is also sent as an attachment,
+ * so even a browser that ignores the CSP downloads it rather than showing it
+ * as a page of our origin. A CID names immutable bytes, so they may be cached
+ * forever.
  */
 import { blobKey } from './store'
 
@@ -12,6 +15,7 @@ export interface ServableBlob {
   cid: string
   mimeType: string
   size: number
+  generation: string | null
 }
 
 const FIXED_HEADERS = {
@@ -21,9 +25,13 @@ const FIXED_HEADERS = {
   'accept-ranges': 'bytes',
 }
 
+/** Types a browser shows as media, never as a document or script (SVG is a document: it can carry script). */
+const INLINE_MEDIA = /^(image\/(png|jpeg|gif|webp|avif|heic|heif|bmp)|video\/[a-z0-9.+-]+|audio\/[a-z0-9.+-]+)$/
+
 /** The blob's bytes, a single byte range of them (video players seek), or 304/416. Null when R2 has no bytes. */
 export async function blobResponse(bucket: R2Bucket, blob: ServableBlob, req: Request): Promise<Response | null> {
   const headers = new Headers({ ...FIXED_HEADERS, 'content-type': blob.mimeType, etag: `"${blob.cid}"` })
+  if (!INLINE_MEDIA.test(blob.mimeType)) headers.set('content-disposition', `attachment; filename="${blob.cid}"`)
   if (req.headers.get('if-none-match')?.includes(`"${blob.cid}"`)) return new Response(null, { status: 304, headers })
 
   const range = parseRange(req.headers.get('range'), blob.size)
@@ -31,7 +39,7 @@ export async function blobResponse(bucket: R2Bucket, blob: ServableBlob, req: Re
     headers.set('content-range', `bytes */${blob.size}`)
     return new Response(null, { status: 416, headers })
   }
-  const key = blobKey(blob.did, blob.cid)
+  const key = blobKey(blob.did, blob.cid, blob.generation)
   const length = range ? range.length : blob.size
   headers.set('content-length', String(length))
   if (range) headers.set('content-range', `bytes ${range.offset}-${range.offset + range.length - 1}/${blob.size}`)

@@ -1,9 +1,11 @@
 /**
- * Blob bytes in R2. Each account's blobs live under `blobs/<did>/<cid>`, so
- * the same bytes are stored once per account and garbage collection of one
- * account's blob never touches another's. Uploads too large to buffer are
- * streamed to a temporary key first (the CID is only known at the end) and
- * then copied under the CID: R2 has no rename.
+ * Blob bytes in R2. Each account's blobs live under `blobs/<did>/<cid>/<generation>`
+ * (older rows: `blobs/<did>/<cid>`), so the same bytes are stored once per
+ * account, garbage collection of one account's blob never touches another's,
+ * and an upload racing the collector of the same CID writes an object the
+ * collector does not know of (see `src/blobs/upload.ts`). Uploads too large to
+ * buffer are streamed to a temporary key first (the CID is only known at the
+ * end) and then copied under the CID: R2 has no rename.
  */
 import { blobCid } from './cid'
 import { SNIFF_BYTES } from './sniffMime'
@@ -17,20 +19,41 @@ export const PART_BYTES = 8 * 1024 * 1024
 
 const TEMP_PREFIX = 'tmp/'
 
-export const blobKey = (did: string, cid: string) => `blobs/${did}/${cid}`
+/** Where a blob row's bytes are: `generation` null for rows from before generations. */
+export const blobKey = (did: string, cid: string, generation: string | null) => (generation ? `blobs/${did}/${cid}/${generation}` : `blobs/${did}/${cid}`)
 const tempKey = (did: string) => `${TEMP_PREFIX}${did}/${crypto.randomUUID()}`
 
-export type IngestResult =
-  | { ok: true; cid: string; size: number; head: Uint8Array }
-  | { ok: false; reason: 'empty' | 'tooLarge' }
+/** An upload read and hashed, not yet under any blob key: in memory, or in a temporary R2 object. */
+export interface StagedBlob {
+  cid: string
+  size: number
+  /** The first bytes, for sniffing the type. */
+  head: Uint8Array
+  sha256: Uint8Array
+  bytes?: Uint8Array
+  tempKey?: string
+}
+
+export type IngestResult = ({ ok: true } & StagedBlob) | { ok: false; reason: 'empty' | 'tooLarge' | 'stalled' }
+
+export interface IngestOptions {
+  partBytes?: number
+  /** Gives up when the client sends nothing for this long (a stalled upload must not hold the request). */
+  idleMs?: number
+}
+
+/** How long an upload may send nothing before it is abandoned, unless configured. */
+export const DEFAULT_UPLOAD_IDLE_MS = 20_000
 
 /**
  * Reads an upload body once: hashes it incrementally (DigestStream is the
  * runtime's native streaming SHA-256), keeps its first bytes for sniffing and
- * stores it in R2 under its CID. Memory stays around two parts whatever the
- * size. More than `maxBytes` → nothing is left in R2.
+ * stages it (`placeBlob` then stores it under a key). Memory stays around two
+ * parts whatever the size. More than `maxBytes`, or a client that stalls →
+ * nothing is left in R2.
  */
-export async function ingestBlob(bucket: R2Bucket, did: string, body: ReadableStream<Uint8Array>, maxBytes: number, partBytes = PART_BYTES): Promise<IngestResult> {
+export async function ingestBlob(bucket: R2Bucket, did: string, body: ReadableStream<Uint8Array>, maxBytes: number, opts: IngestOptions = {}): Promise<IngestResult> {
+  const partBytes = opts.partBytes ?? PART_BYTES
   const hasher = new crypto.DigestStream('SHA-256')
   const hashWriter = hasher.getWriter()
   const head = new Uint8Array(SNIFF_BYTES)
@@ -39,9 +62,13 @@ export async function ingestBlob(bucket: R2Bucket, did: string, body: ReadableSt
   let filled = 0
   let size = 0
   let upload: PartUploader | null = null
-  const chunks = readChunks(body)
+  const chunks = readChunks(body, opts.idleMs ?? DEFAULT_UPLOAD_IDLE_MS)
   try {
     for await (const value of chunks) {
+      if (value === STALLED) {
+        await upload?.abort()
+        return { ok: false, reason: 'stalled' }
+      }
       size += value.byteLength
       if (size > maxBytes) {
         // Leaving the loop cancels the rest of the body.
@@ -75,64 +102,89 @@ export async function ingestBlob(bucket: R2Bucket, did: string, body: ReadableSt
   }
   await hashWriter.close()
   if (size === 0) return { ok: false, reason: 'empty' }
-  const digest = new Uint8Array(await hasher.digest)
-  const cid = blobCid(digest).toString()
-  const key = blobKey(did, cid)
+  const sha256 = new Uint8Array(await hasher.digest)
+  const staged = { cid: blobCid(sha256).toString(), size, head: head.subarray(0, headLength), sha256 }
+  if (!upload) return { ok: true, ...staged, bytes: part.subarray(0, filled) }
+  if (filled > 0) await upload.push(part.subarray(0, filled))
+  const temp = await upload.complete()
+  return { ok: true, ...staged, tempKey: temp.key }
+}
 
-  if (!upload) {
-    // Unconditional: rewriting identical bytes is harmless and heals a racing GC delete.
-    await bucket.put(key, part.subarray(0, filled), { sha256: digest })
-  } else {
-    if (filled > 0) await upload.push(part.subarray(0, filled))
-    const temp = await upload.complete()
-    try {
-      if (!(await bucket.head(key))) {
-        const object = await bucket.get(temp.key)
-        if (!object) throw new Error(`temporary upload ${temp.key} vanished`)
-        // R2 checks the sha-256 again on the copy: the bytes under the CID are the ones hashed.
-        await bucket.put(key, object.body, { sha256: digest })
-      }
-    } finally {
-      await bucket.delete(temp.key)
-    }
+/** Stores staged bytes under `key`; R2 checks the sha-256 again, so the bytes under a CID are the ones hashed. */
+export async function placeBlob(bucket: R2Bucket, staged: StagedBlob, key: string): Promise<void> {
+  if (staged.bytes) {
+    await bucket.put(key, staged.bytes, { sha256: staged.sha256 })
+    return
   }
-  return { ok: true, cid, size, head: head.subarray(0, headLength) }
+  const object = await bucket.get(staged.tempKey!)
+  if (!object) throw new Error(`temporary upload ${staged.tempKey} vanished`)
+  await bucket.put(key, object.body, { sha256: staged.sha256 })
+}
+
+/** Drops the temporary object of a staged upload, if it has one. */
+export async function discardStaged(bucket: R2Bucket, staged: StagedBlob): Promise<void> {
+  if (staged.tempKey) await bucket.delete(staged.tempKey)
 }
 
 /** Reads of at least this much, so a large body is not thousands of tiny chunks. */
 const MIN_READ_BYTES = 256 * 1024
 
+/** Yielded instead of bytes when the client sent nothing for the idle timeout. */
+const STALLED = Symbol('stalled')
+
 /**
  * A body's bytes in chunks of at least MIN_READ_BYTES (but the last), each in
- * its own buffer. Request bodies in workerd are byte streams with
- * `readAtLeast`; other streams (tests) are read as they come.
+ * its own buffer, or STALLED once a read has waited `idleMs` for any byte.
+ * Request bodies in workerd are byte streams, read straight into the chunk's
+ * buffer; other streams (tests) are read as they come.
  */
-async function* readChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
+async function* readChunks(body: ReadableStream<Uint8Array>, idleMs: number): AsyncGenerator<Uint8Array | typeof STALLED, void, undefined> {
   let byob: ReadableStreamBYOBReader | null = null
   try {
     byob = body.getReader({ mode: 'byob' })
   } catch {}
-  if (byob && 'readAtLeast' in byob) {
-    try {
+  const reader = byob ?? body.getReader()
+  const read = <T>(pending: Promise<T>) => withIdleTimeout(pending, idleMs)
+  try {
+    if (byob) {
       for (;;) {
-        // readAtLeast (workerd) waits for MIN_READ_BYTES unless the body ends first.
-        const { done, value } = await byob.readAtLeast(MIN_READ_BYTES, new Uint8Array(4 * MIN_READ_BYTES))
-        if (value && value.byteLength > 0) yield value
+        // Filled by successive reads, each timed on its own: a slow client that keeps sending is never cut off.
+        let buffer = new Uint8Array(4 * MIN_READ_BYTES)
+        let filled = 0
+        let done = false
+        while (filled < MIN_READ_BYTES && !done) {
+          const result = await read(byob.read(buffer.subarray(filled)))
+          if (result === STALLED) return yield STALLED
+          if (result.value) {
+            buffer = new Uint8Array(result.value.buffer)
+            filled += result.value.byteLength
+          }
+          done = result.done
+        }
+        if (filled > 0) yield buffer.subarray(0, filled)
         if (done) return
       }
-    } finally {
-      await byob.cancel().catch(() => {})
     }
-  }
-  const reader = body.getReader()
-  try {
+    const plain = reader as ReadableStreamDefaultReader<Uint8Array>
     for (;;) {
-      const { done, value } = await reader.read()
-      if (done) return
-      yield value
+      const result = await read(plain.read())
+      if (result === STALLED) return yield STALLED
+      if (result.done) return
+      yield result.value
     }
   } finally {
+    // Also what ends a stalled read: cancelling the body rejects it.
     await reader.cancel().catch(() => {})
+  }
+}
+
+async function withIdleTimeout<T>(pending: Promise<T>, idleMs: number): Promise<T | typeof STALLED> {
+  let timer: ReturnType<typeof setTimeout> | null = null
+  const idle = new Promise<typeof STALLED>((resolve) => (timer = setTimeout(() => resolve(STALLED), idleMs)))
+  try {
+    return await Promise.race([pending, idle])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm'
 import type { Config } from '../env'
 import type { Db } from './client'
+import { InvalidRequestError } from '../lib/errors'
 import { account } from './schema'
 
 export interface AccountState {
@@ -32,6 +33,16 @@ export function accountInsert(d1: D1Database, did: string, handle: string): D1Pr
     .bind(did, handle, ACCOUNT_DEFAULTS.active ? 1 : 0, ACCOUNT_DEFAULTS.status, Date.now())
 }
 
+/** The stored handle, for events built inside the actor's batches (null before the row exists). */
+export async function getHandle(d1: D1Database, did: string): Promise<string | null> {
+  return (await d1.prepare('SELECT handle FROM account WHERE did = ?').bind(did).first<{ handle: string }>())?.handle ?? null
+}
+
+/** The account row of an identity not hosted here yet (being moved in): deactivated until activateAccount. */
+export function deactivatedAccountInsert(d1: D1Database, did: string, handle: string): D1PreparedStatement {
+  return d1.prepare("INSERT INTO account (did, handle, active, status, created_at) VALUES (?1, ?2, 0, 'deactivated', ?3) ON CONFLICT (did) DO NOTHING").bind(did, handle, Date.now())
+}
+
 /** A new handle, creating the row (with the defaults) if there is none yet. */
 export function handleUpsert(d1: D1Database, did: string, handle: string): D1PreparedStatement {
   return d1
@@ -42,4 +53,18 @@ export function handleUpsert(d1: D1Database, did: string, handle: string): D1Pre
 /** Deactivation (`status` says why) or reactivation (`status` null). */
 export function statusUpdate(d1: D1Database, did: string, active: boolean, status: string | null): D1PreparedStatement {
   return d1.prepare('UPDATE account SET active = ?, status = ? WHERE did = ?').bind(active ? 1 : 0, status, did)
+}
+
+/**
+ * Public reads of the repo and its blobs (sync methods and `/blobs/:cid`)
+ * answer only for the account this PDS hosts, and not while it is taken down
+ * or deactivated (error names from the sync lexicons).
+ */
+export async function assertRepoAvailable(db: Db, config: Config, did: string): Promise<void> {
+  if (did !== config.did) throw new InvalidRequestError(`Could not find repo for DID: ${did}`, 'RepoNotFound')
+  const account = await getAccount(db, config)
+  if (account.active) return
+  if (account.status === 'takendown') throw new InvalidRequestError(`Repo has been takendown: ${did}`, 'RepoTakendown')
+  if (account.status === 'suspended') throw new InvalidRequestError(`Repo has been suspended: ${did}`, 'RepoSuspended')
+  throw new InvalidRequestError(`Repo has been deactivated: ${did}`, 'RepoDeactivated')
 }

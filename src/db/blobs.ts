@@ -25,22 +25,38 @@ export async function findBlobs(db: Db, did: string, cids: string[]): Promise<Ma
 }
 
 /**
- * Records an upload. Uploading the same bytes again keeps the first row's MIME
- * type (the ref stays the same) and restarts the temporary grace period.
+ * Restarts the temporary grace period of a blob already uploaded, returning
+ * it (its MIME type stays the first upload's, so the ref stays the same); null
+ * when there is no row. A row this returns cannot be collected meanwhile: the
+ * collector only deletes rows older than the grace period.
  */
-export async function putBlob(db: Db, row: { did: string; cid: string; mimeType: string; size: number; createdAt: number }) {
+export async function touchBlob(db: Db, did: string, cid: string, now: number) {
+  const [row] = await db
+    .update(blobMeta)
+    .set({ createdAt: now })
+    .where(and(eq(blobMeta.did, did), eq(blobMeta.cid, cid)))
+    .returning({ mimeType: blobMeta.mimeType, size: blobMeta.size, generation: blobMeta.generation })
+  return row ?? null
+}
+
+/**
+ * Records an upload whose bytes are stored under its generation. When a
+ * concurrent upload of the same bytes got there first, its row (and
+ * generation) stays and is returned.
+ */
+export async function putBlob(db: Db, row: { did: string; cid: string; mimeType: string; size: number; createdAt: number; generation?: string | null }) {
   const [stored] = await db
     .insert(blobMeta)
     .values(row)
     .onConflictDoUpdate({ target: [blobMeta.did, blobMeta.cid], set: { createdAt: sql`excluded.created_at` } })
-    .returning({ mimeType: blobMeta.mimeType, size: blobMeta.size })
+    .returning({ mimeType: blobMeta.mimeType, size: blobMeta.size, generation: blobMeta.generation })
   return stored!
 }
 
 /** A blob some record references, or null (unknown or still temporary). */
 export async function getReferencedBlob(db: Db, did: string, cid: string) {
   const row = await db
-    .select({ did: blobMeta.did, cid: blobMeta.cid, mimeType: blobMeta.mimeType, size: blobMeta.size })
+    .select({ did: blobMeta.did, cid: blobMeta.cid, mimeType: blobMeta.mimeType, size: blobMeta.size, generation: blobMeta.generation })
     .from(blobMeta)
     .where(and(eq(blobMeta.did, did), eq(blobMeta.cid, cid), sql`exists (select 1 from ${recordBlob} where ${recordBlob.did} = ${did} and ${recordBlob.blobCid} = ${cid})`))
     .get()
@@ -83,12 +99,12 @@ export async function listMissingBlobs(db: Db, did: string, opts: { limit: numbe
  * and the delete are one statement, so a blob referenced by the time it runs
  * is never deleted.
  */
-export async function deleteUnreferencedBlobs(db: Db, cutoff: number, limit: number): Promise<{ did: string; cid: string }[]> {
-  return db.all<{ did: string; cid: string }>(sql`
+export async function deleteUnreferencedBlobs(db: Db, cutoff: number, limit: number): Promise<{ did: string; cid: string; generation: string | null }[]> {
+  return db.all<{ did: string; cid: string; generation: string | null }>(sql`
     delete from ${blobMeta} where rowid in (
       select b.rowid from ${blobMeta} b
       where b.created_at < ${cutoff}
         and not exists (select 1 from ${recordBlob} rb where rb.did = b.did and rb.blob_cid = b.cid)
       limit ${limit})
-    returning did, cid`)
+    returning did, cid, generation`)
 }

@@ -1,6 +1,6 @@
-import { and, asc, eq, like, notInArray } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { Db } from './client'
-import { preference } from './schema'
+import { preferenceSet } from './schema'
 
 export interface StoredPreference {
   $type: string
@@ -9,26 +9,35 @@ export interface StoredPreference {
 
 /** The account's preferences in `namespace`, in the order they were put. */
 export async function listPreferences(db: Db, did: string, namespace: string): Promise<StoredPreference[]> {
-  const rows = await db
-    .select()
-    .from(preference)
-    .where(and(eq(preference.did, did), like(preference.name, `${namespace}.%`)))
-    .orderBy(asc(preference.id))
-    .all()
-  return rows.map((row) => JSON.parse(row.valueJson) as StoredPreference)
+  const row = await db
+    .select({ valuesJson: preferenceSet.valuesJson })
+    .from(preferenceSet)
+    .where(and(eq(preferenceSet.did, did), eq(preferenceSet.namespace, namespace)))
+    .get()
+  return row ? (JSON.parse(row.valuesJson) as StoredPreference[]) : []
 }
 
 /**
- * Replaces the preferences in `namespace` with `values`, except the types in
- * `keep` (which the caller may not touch). One D1 batch: readers see the old
- * set or the new one, never a mix.
+ * Replaces the preferences in `namespace` with `values`, except those whose
+ * type is in `keep` (which the caller may not touch: they stay, first, in
+ * their order). One statement whatever the count, so a put of any size the
+ * lexicon allows fits D1, and readers see the old set or the new one.
  */
 export async function replacePreferences(db: Db, did: string, namespace: string, values: StoredPreference[], keep: string[] = []): Promise<void> {
-  const scope = and(eq(preference.did, did), like(preference.name, `${namespace}.%`))
-  await db.batch([
-    db.delete(preference).where(keep.length ? and(scope, notInArray(preference.name, keep)) : scope),
-    ...values.map((value) => db.insert(preference).values({ did, name: value.$type, valueJson: JSON.stringify(value) })),
-  ])
+  const incoming = JSON.stringify(values)
+  // The kept entries of the stored array, then the new ones, merged inside the statement so two puts cannot interleave.
+  const merged = keep.length
+    ? sql`(select json_group_array(json(value)) from (
+        select value, 0 as part, key as pos from json_each(${preferenceSet.valuesJson})
+          where json_extract(value, '$."$type"') in (select value from json_each(${JSON.stringify(keep)}))
+        union all
+        select value, 1, key from json_each(excluded.values_json)
+        order by part, pos))`
+    : sql`excluded.values_json`
+  await db
+    .insert(preferenceSet)
+    .values({ did, namespace, valuesJson: incoming })
+    .onConflictDoUpdate({ target: [preferenceSet.did, preferenceSet.namespace], set: { valuesJson: merged } })
 }
 
 /** Birth date and the like: only the owner's own session may read or write it (reference PDS). */

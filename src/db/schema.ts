@@ -85,11 +85,14 @@ export const refreshToken = sqliteTable(
   (t) => [index('refresh_token_did_idx').on(t.did)],
 )
 
-/** Fixed-window counters for failed logins (per client IP and overall). */
-export const loginAttempt = sqliteTable('login_attempt', {
+/**
+ * Login attempts per source (IPv4 address or IPv6 /64), as a GCRA rate limit:
+ * `tat` is when the source's budget is whole again. No row for the whole
+ * server: a global counter would let anyone lock the owner out.
+ */
+export const loginLimit = sqliteTable('login_limit', {
   key: text('key').primaryKey(),
-  windowStart: integer('window_start').notNull(),
-  failures: integer('failures').notNull(),
+  tat: integer('tat').notNull(),
 })
 
 /** Uploaded blobs; bytes live in R2 under the CID. Unreferenced ones are temporary. */
@@ -101,6 +104,13 @@ export const blobMeta = sqliteTable(
     mimeType: text('mime_type').notNull(),
     size: integer('size').notNull(),
     createdAt: integer('created_at').notNull(),
+    /**
+     * Names this row's R2 object (`blobs/<did>/<cid>/<generation>`; null: the
+     * older `blobs/<did>/<cid>`). Each row that an upload inserts gets a new
+     * one, so garbage collection deleting an old row's bytes never deletes
+     * the bytes of a row uploaded again meanwhile.
+     */
+    generation: text('generation'),
   },
   (t) => [primaryKey({ columns: [t.did, t.cid] })],
 )
@@ -128,15 +138,18 @@ export const appPassword = sqliteTable(
   (t) => [primaryKey({ columns: [t.did, t.name] })],
 )
 
-export const preference = sqliteTable(
-  'preference',
+/**
+ * An account's preferences in one namespace (`app.bsky`), as the JSON array
+ * the client put, in its order: one row, so a put of any size is one statement.
+ */
+export const preferenceSet = sqliteTable(
+  'preference_set',
   {
-    id: integer('id').primaryKey({ autoIncrement: true }),
     did: text('did').notNull(),
-    name: text('name').notNull(),
-    valueJson: text('value_json').notNull(),
+    namespace: text('namespace').notNull(),
+    valuesJson: text('values_json').notNull(),
   },
-  (t) => [index('preference_did_idx').on(t.did)],
+  (t) => [primaryKey({ columns: [t.did, t.namespace] })],
 )
 
 /** The last requestCrawl sent to each relay in RELAY_HOSTS: what the cron and a new deployment compare against. */

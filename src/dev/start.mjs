@@ -26,10 +26,19 @@ if (!vars.PDS_SIGNING_KEY) {
   vars.PDS_HANDLE = 'dev.test'
   created = true
 }
+// The PDS signs PLC operations (did:plc identities moved here) with its own rotation key.
+if (!vars.PLC_ROTATION_KEY) {
+  const key = await Secp256k1Keypair.create({ exportable: true })
+  vars.PLC_ROTATION_KEY = Buffer.from(await key.export()).toString('hex')
+}
 // The DID and hostname follow the port: did:web percent-encodes it.
 vars.PDS_HOSTNAME = `localhost:${port}`
 vars.PDS_DID = `did:web:localhost%3A${port}`
 writeFileSync(file, Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join('\n') + '\n', { mode: 0o600 })
+
+// Another identity for this run (a did:plc being moved in): the environment wins over .dev.vars, without being saved.
+const overrides = Object.fromEntries(['PDS_DID', 'PDS_HANDLE', 'PLC_DIRECTORY_URL'].filter((k) => process.env[k]).map((k) => [k, process.env[k]]))
+const shown = { ...vars, ...overrides }
 
 const run = (cmd, cmdArgs) => spawnSync(cmd, cmdArgs, { stdio: 'inherit', env: { ...process.env, CI: 'true' } })
 // A custom state folder (--persist-to) must get the migrations too.
@@ -41,12 +50,13 @@ if (migrated.status !== 0) process.exit(migrated.status ?? 1)
 console.log(`
 ${created ? 'Created .dev.vars with a fresh signing key and secrets.' : 'Using .dev.vars.'}
   PDS        http://localhost:${port}
-  DID        ${vars.PDS_DID}
-  handle     ${vars.PDS_HANDLE}
+  DID        ${shown.PDS_DID}
+  handle     ${shown.PDS_HANDLE}${overrides.PLC_DIRECTORY_URL ? `\n  PLC        ${overrides.PLC_DIRECTORY_URL}` : ''}
   password   ${vars.ADMIN_PASSWORD}   (dev only; ADMIN_PASSWORD in .dev.vars)
 `)
 
-const child = spawn('wrangler', ['dev', ...(portAt === -1 ? ['--port', port] : []), ...args], { stdio: 'inherit' })
+const varFlags = Object.entries(overrides).flatMap(([k, v]) => ['--var', `${k}:${v}`])
+const child = spawn('wrangler', ['dev', ...(portAt === -1 ? ['--port', port] : []), ...varFlags, ...args], { stdio: 'inherit' })
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig))
 child.on('exit', (code) => process.exit(code ?? 0))
 

@@ -59,8 +59,12 @@ async function viaDns(handle: string): Promise<string[]> {
 
 async function viaWellKnown(handle: string, config: Config): Promise<string | null> {
   const url = assertPublicUrl(`https://${handle}/.well-known/atproto-did`, config.proxyAllowInsecure)
-  const res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) })
-  if (!res.ok) return null
+  // Never followed: a redirect could point anywhere, including a private address the guard above refuses.
+  const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) })
+  if (!res.ok) {
+    await res.body?.cancel()
+    return null
+  }
   const text = (await res.text()).slice(0, 2048).split('\n')[0]!.trim()
   return text || null
 }

@@ -1,4 +1,7 @@
+import { formatDidKey, P256_JWT_ALG, SECP256K1_JWT_ALG } from '@atproto/crypto'
+import { base58btc } from 'multiformats/bases/base58'
 import type { Config } from '../env'
+import { kvKey } from '../lib/kvKey'
 import { assertPublicUrl } from '../lib/publicUrl'
 
 /** The parts of a DID document atproto uses (atproto DID spec). */
@@ -13,6 +16,8 @@ export interface ResolvedDidDocument {
 export const DID_CACHE_TTL_SECONDS = 60 * 60
 const RESOLVE_TIMEOUT_MS = 5000
 const MAX_DOC_BYTES = 64 * 1024
+/** The longest DNS name (RFC 1035): a did:web host beyond it names nothing. */
+const MAX_HOST_LENGTH = 253
 
 export class DidResolutionError extends Error {
   name = 'DidResolutionError'
@@ -24,13 +29,15 @@ export class DidResolutionError extends Error {
  * Returns null when the DID has no document; throws UnsafeUrlError when the
  * DID names a host the proxy may not reach.
  */
-export async function resolveDid(did: string, config: Config, cache: KVNamespace): Promise<ResolvedDidDocument | null> {
+export async function resolveDid(did: string, config: Config, cache: KVNamespace, opts: { fresh?: boolean } = {}): Promise<ResolvedDidDocument | null> {
   const url = didDocumentUrl(did, config)
-  const key = `did-doc:${did}`
-  const cached = await cache.get<ResolvedDidDocument>(key, 'json')
+  const key = await kvKey('did-doc', did)
+  // `fresh`: the caller must see the current document (an identity change just happened).
+  const cached = opts.fresh ? null : await cache.get<ResolvedDidDocument>(key, 'json')
   if (cached) return cached
   const doc = await fetchDocument(url, did)
   if (doc) await cache.put(key, JSON.stringify(doc), { expirationTtl: DID_CACHE_TTL_SECONDS })
+  else if (opts.fresh) await cache.delete(key)
   return doc
 }
 
@@ -39,6 +46,7 @@ function didDocumentUrl(did: string, config: Config): URL {
   const web = /^did:web:([a-zA-Z0-9.-]+(?:%3[aA]\d+)?)$/.exec(did)
   if (web) {
     const host = decodeURIComponent(web[1]!)
+    if (host.replace(/:\d+$/, '').length > MAX_HOST_LENGTH) throw new DidResolutionError(`did:web host is longer than ${MAX_HOST_LENGTH} characters`)
     // A did:web on a local host is only meaningful in development, where it is served over plain HTTP.
     const local = /^(localhost|127\.0\.0\.1)(:\d+)?$/.test(host)
     const url = new URL(`${local && config.proxyAllowInsecure ? 'http' : 'https'}://${host}/.well-known/did.json`)
@@ -92,8 +100,19 @@ export function getServiceEndpoint(doc: ResolvedDidDocument, serviceId: string):
   }
 }
 
-/** The `#atproto` signing key of a document as a did:key, if present. */
+/**
+ * The `#atproto` signing key of a document as a did:key, if present. PLC
+ * directories may still render it in the older form (a `…VerificationKey2019`
+ * type and the bare key bytes in base58btc) rather than as a Multikey.
+ */
 export function getAtprotoKey(doc: ResolvedDidDocument): string | null {
   const vm = doc.verificationMethod?.find((v) => v.id === '#atproto' || v.id === `${doc.id}#atproto`)
-  return vm?.publicKeyMultibase ? `did:key:${vm.publicKeyMultibase}` : null
+  if (!vm?.publicKeyMultibase) return null
+  const legacyAlg = { EcdsaSecp256k1VerificationKey2019: SECP256K1_JWT_ALG, EcdsaSecp256r1VerificationKey2019: P256_JWT_ALG }[vm.type]
+  if (!legacyAlg) return `did:key:${vm.publicKeyMultibase}`
+  try {
+    return formatDidKey(legacyAlg, base58btc.decode(vm.publicKeyMultibase))
+  } catch {
+    return null
+  }
 }

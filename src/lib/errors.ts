@@ -62,6 +62,13 @@ export class PayloadTooLargeError extends XrpcError {
   }
 }
 
+/** The client stopped sending a request body (a stalled upload). */
+export class RequestTimeoutError extends XrpcError {
+  constructor(message = 'Request timed out') {
+    super(408, 'RequestTimeout', message)
+  }
+}
+
 export class RateLimitExceededError extends XrpcError {
   constructor(retryAfterSeconds: number) {
     super(429, 'RateLimitExceeded', `Rate Limit Exceeded; retry in ${retryAfterSeconds}s`, {

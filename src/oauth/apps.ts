@@ -1,7 +1,5 @@
-import { assertLoginAllowed, clientIp, recordLoginFailure } from '../auth/loginRateLimit'
-import { secretsEqual } from '../auth/password'
+import { signInOwner } from '../auth/ownerSignIn'
 import type { Config, Env } from '../env'
-import { getAccount } from '../db/accounts'
 import { getDb } from '../db/client'
 import { listConsents, listSessionsFor, revokeClient } from '../db/oauth'
 import { RateLimitExceededError } from '../lib/errors'
@@ -44,20 +42,14 @@ export async function appsSubmit(req: Request, env: Env, config: Config): Promis
   const db = getDb(env.DB)
   const action = field('action')
   if (action === 'sign-in') {
-    const ip = clientIp(req)
+    let account
     try {
-      await assertLoginAllowed(db, ip)
+      account = await signInOwner(db, req, config, field('identifier') ?? '', field('password') ?? '')
     } catch (err) {
       if (err instanceof RateLimitExceededError) return signInForm(field('csrf')!, [], err.message, 429)
       throw err
     }
-    const account = await getAccount(db, config)
-    const identifier = (field('identifier') ?? '').trim().toLowerCase().replace(/^@/, '')
-    const ok = (identifier === account.handle || identifier === account.did.toLowerCase()) && (await secretsEqual(field('password') ?? '', config.adminPassword))
-    if (!ok) {
-      await recordLoginFailure(db, ip)
-      return signInForm(field('csrf')!, [], 'Wrong handle or password.', 401)
-    }
+    if (!account) return signInForm(field('csrf')!, [], 'Wrong handle or password.', 401)
     return seeOther('/oauth/apps', [await signInCookie(config, account.did)])
   }
   const did = await signedInDid(req, config)

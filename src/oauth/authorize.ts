@@ -1,5 +1,4 @@
-import { assertLoginAllowed, clientIp, recordLoginFailure } from '../auth/loginRateLimit'
-import { secretsEqual } from '../auth/password'
+import { signInOwner } from '../auth/ownerSignIn'
 import type { Config, Env } from '../env'
 import { getAccount } from '../db/accounts'
 import { getDb, type Db } from '../db/client'
@@ -74,22 +73,14 @@ export async function authorizeSubmit(req: Request, env: Env, config: Config): P
   let did = params.prompt === 'login' ? null : await signedInDid(req, config)
   const setCookies: string[] = []
   if (!did) {
-    const ip = clientIp(req)
+    let account
     try {
-      await assertLoginAllowed(db, ip)
+      account = await signInOwner(db, req, config, field('identifier') ?? '', field('password') ?? '')
     } catch (err) {
       if (err instanceof RateLimitExceededError) return consentPage(config, loaded, { csrf: field('csrf')!, needsPassword: true, consented: false, error: err.message, status: 429 })
       throw err
     }
-    const account = await getAccount(db, config)
-    const identifier = (field('identifier') ?? '').trim().toLowerCase().replace(/^@/, '')
-    const known = identifier === account.handle || identifier === account.did.toLowerCase()
-    // Only the owner's password signs in here; app passwords are for legacy clients.
-    const passwordOk = await secretsEqual(field('password') ?? '', config.adminPassword)
-    if (!known || !passwordOk) {
-      await recordLoginFailure(db, ip)
-      return consentPage(config, loaded, { csrf: field('csrf')!, needsPassword: true, consented: false, error: 'Wrong handle or password.', status: 401, identifier: field('identifier') })
-    }
+    if (!account) return consentPage(config, loaded, { csrf: field('csrf')!, needsPassword: true, consented: false, error: 'Wrong handle or password.', status: 401, identifier: field('identifier') })
     did = account.did
     setCookies.push(await signInCookie(config, did))
   }

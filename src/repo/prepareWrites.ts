@@ -1,6 +1,6 @@
 import { TID } from '@atproto/common-web'
 import { encode as cborEncode } from '@atproto/lex-cbor'
-import { isCid, type Cid } from '@atproto/lex-data'
+import { isCid, parseCid, type Cid } from '@atproto/lex-data'
 import { jsonToLex } from '@atproto/lex-json'
 import { jsonToLex as lexiconJsonToLex } from '@atproto/lexicon'
 import { isValidNsid, isValidRecordKey } from '@atproto/syntax'
@@ -112,19 +112,36 @@ function checkRkey(value: unknown): string {
   return value
 }
 
-/** Every `{$type: 'blob', ref, mimeType, size}` anywhere in the record. */
-export function findBlobUses(value: unknown, found: BlobUse[] = []): BlobUse[] {
+/**
+ * Every `{$type: 'blob', ref, mimeType, size}` anywhere in the record; with
+ * `legacy` also the pre-2023 `{cid, mimeType}` form old repos still hold
+ * (imports track them; their size is unknown, -1).
+ */
+export function findBlobUses(value: unknown, found: BlobUse[] = [], opts: { legacy?: boolean } = {}): BlobUse[] {
   if (Array.isArray(value)) {
-    for (const v of value) findBlobUses(v, found)
+    for (const v of value) findBlobUses(v, found, opts)
   } else if (value && typeof value === 'object' && !isCid(value) && !(value instanceof Uint8Array)) {
     const obj = value as Record<string, unknown>
     if (obj.$type === 'blob' && isCid(obj.ref)) {
       found.push({ cid: (obj.ref as Cid).toString(), mimeType: String(obj.mimeType), size: Number(obj.size) })
+    } else if (opts.legacy && isLegacyBlobRef(obj)) {
+      found.push({ cid: obj.cid as string, mimeType: obj.mimeType as string, size: -1 })
     } else {
-      for (const v of Object.values(obj)) findBlobUses(v, found)
+      for (const v of Object.values(obj)) findBlobUses(v, found, opts)
     }
   }
   return found
+}
+
+function isLegacyBlobRef(obj: Record<string, unknown>): boolean {
+  const keys = Object.keys(obj)
+  if (keys.length !== 2 || typeof obj.cid !== 'string' || typeof obj.mimeType !== 'string') return false
+  try {
+    parseCid(obj.cid)
+    return true
+  } catch {
+    return false
+  }
 }
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err))

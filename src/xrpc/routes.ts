@@ -12,7 +12,11 @@ import { atprotoDid, didJson } from '../wellKnown'
 import type { XrpcMethod } from './method'
 import getPreferences from './actor/getPreferences'
 import putPreferences from './actor/putPreferences'
+import getRecommendedDidCredentials from './identity/getRecommendedDidCredentials'
+import requestPlcOperationSignature from './identity/requestPlcOperationSignature'
 import resolveHandle from './identity/resolveHandle'
+import signPlcOperation from './identity/signPlcOperation'
+import submitPlcOperation from './identity/submitPlcOperation'
 import updateHandle from './identity/updateHandle'
 import applyWrites from './repo/applyWrites'
 import createRecord from './repo/createRecord'
@@ -27,6 +31,7 @@ import uploadBlob from './repo/uploadBlob'
 import activateAccount from './server/activateAccount'
 import checkAccountStatus from './server/checkAccountStatus'
 import confirmEmail from './server/confirmEmail'
+import createAccount from './server/createAccount'
 import createAppPassword from './server/createAppPassword'
 import createSession from './server/createSession'
 import deactivateAccount from './server/deactivateAccount'
@@ -45,6 +50,7 @@ import { health } from './health'
 import getBlob from './sync/getBlob'
 import ownerGetCrawlStatus from './owner/getCrawlStatus'
 import ownerRequestCrawl from './owner/requestCrawl'
+import ownerRevealPlcOperationToken from './owner/revealPlcOperationToken'
 import getBlocks from './sync/getBlocks'
 import getLatestCommit from './sync/getLatestCommit'
 import syncGetRecord from './sync/getRecord'
@@ -56,7 +62,11 @@ import listRepos from './sync/listRepos'
 export const methods: XrpcMethod[] = [
   getPreferences,
   putPreferences,
+  getRecommendedDidCredentials,
+  requestPlcOperationSignature,
   resolveHandle,
+  signPlcOperation,
+  submitPlcOperation,
   updateHandle,
   applyWrites,
   createRecord,
@@ -71,6 +81,7 @@ export const methods: XrpcMethod[] = [
   activateAccount,
   checkAccountStatus,
   confirmEmail,
+  createAccount,
   createAppPassword,
   createSession,
   deactivateAccount,
@@ -95,6 +106,7 @@ export const methods: XrpcMethod[] = [
   listRepos,
   ownerGetCrawlStatus,
   ownerRequestCrawl,
+  ownerRevealPlcOperationToken,
 ]
 
 export const methodsByNsid = new Map(methods.map((m) => [m.nsid, m]))

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { blobKey, ingestBlob } from '../../src/blobs/store'
+import { blobKey, discardStaged, ingestBlob, placeBlob } from '../../src/blobs/store'
 import { TEST_DID } from '../helpers'
 import { expectedCid, r2Keys, randomBytes } from './fixtures'
 
@@ -21,26 +21,31 @@ function streamOf(bytes: Uint8Array, chunk = 700_001): ReadableStream<Uint8Array
 }
 
 describe('ingestBlob', () => {
-  it('streams an upload larger than a part through a multipart temp object, then stores it under its CID only', async () => {
+  it('streams an upload larger than a part through a multipart temp object, then stores it under the key given, only', async () => {
     const bytes = randomBytes(2 * PART + 12_345)
-    const result = await ingestBlob(env.BLOBS, TEST_DID, streamOf(bytes), 20 * MiB, PART)
+    const result = await ingestBlob(env.BLOBS, TEST_DID, streamOf(bytes), 20 * MiB, { partBytes: PART })
     const cid = await expectedCid(bytes)
     expect(result).toMatchObject({ ok: true, cid, size: bytes.byteLength })
-    expect(await r2Keys()).toEqual([blobKey(TEST_DID, cid)])
+    if (!result.ok) throw new Error('not staged')
+    expect(result.tempKey).toMatch(/^tmp\//)
+    const key = blobKey(TEST_DID, cid, 'g1')
+    await placeBlob(env.BLOBS, result, key)
+    await discardStaged(env.BLOBS, result)
+    expect(await r2Keys()).toEqual([key])
     // Compared by hash: a failing toEqual on megabytes would print them all.
-    const stored = new Uint8Array(await (await env.BLOBS.get(blobKey(TEST_DID, cid)))!.arrayBuffer())
+    const stored = new Uint8Array(await (await env.BLOBS.get(key))!.arrayBuffer())
     expect(stored.byteLength).toBe(bytes.byteLength)
     expect(await expectedCid(stored)).toBe(cid)
 
-    // The same bytes again: same CID, still one object, no temp left behind.
-    const again = await ingestBlob(env.BLOBS, TEST_DID, streamOf(bytes, 1 * MiB), 20 * MiB, PART)
-    expect(again).toMatchObject({ ok: true, cid })
-    expect(await r2Keys()).toEqual([blobKey(TEST_DID, cid)])
+    // A small upload stays in memory until placed: nothing in R2 before.
+    const small = await ingestBlob(env.BLOBS, TEST_DID, streamOf(randomBytes(1000)), 20 * MiB, { partBytes: PART })
+    expect(small.ok && small.bytes?.byteLength).toBe(1000)
+    expect(await r2Keys()).toEqual([key])
   })
 
   it('aborts a streamed upload that grows past the limit and leaves nothing in R2', async () => {
     const before = await r2Keys()
-    const result = await ingestBlob(env.BLOBS, TEST_DID, streamOf(randomBytes(3 * PART)), 2 * PART + 1, PART)
+    const result = await ingestBlob(env.BLOBS, TEST_DID, streamOf(randomBytes(3 * PART)), 2 * PART + 1, { partBytes: PART })
     expect(result).toEqual({ ok: false, reason: 'tooLarge' })
     expect(await r2Keys()).toEqual(before)
   })

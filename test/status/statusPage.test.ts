@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MAX_FAILURES_PER_IP } from '../../src/auth/loginRateLimit'
+import { LOGIN_LIMIT } from '../../src/auth/loginRateLimit'
 import { loggedInAgent, TEST_DID, TEST_HANDLE, TEST_PASSWORD, worker, xrpc } from '../helpers'
 
 const ORIGIN = 'https://pds.test'
@@ -53,7 +53,7 @@ describe('the status page', () => {
     expect(owner.html).toMatch(/id="seq">5</) // identity, account, sync, two commits
     expect(owner.html).toMatch(/id="actorhead">seq 5,/)
 
-    for (let i = 0; i < MAX_FAILURES_PER_IP; i++) expect((await signIn('wrong', csrfCookie!, token, '198.51.100.9')).status).toBe(401)
+    for (let i = 0; i < LOGIN_LIMIT.burst; i++) expect((await signIn('wrong', csrfCookie!, token, '198.51.100.9')).status).toBe(401)
     // The right password is refused too now, from that address, and so is createSession.
     const limited = await signIn(TEST_PASSWORD, csrfCookie!, token, '198.51.100.9')
     expect(limited.status).toBe(429)

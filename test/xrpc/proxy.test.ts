@@ -214,6 +214,9 @@ describe('atproto-proxy', () => {
       ['#atproto_labeler', 'no did specified in proxy header'],
       ['did:web:labeler.test#a#b', 'invalid proxy header format'],
       ['did:example:123#atproto_labeler', 'could not resolve proxy did: unsupported DID: did:example:123'],
+      // Past the longest DNS name; its cache key would also pass KV's 512-byte limit.
+      [`did:web:${'a'.repeat(60)}.${'b'.repeat(600)}.test#atproto_labeler`, 'could not resolve proxy did: did:web host is longer than 253 characters'],
+      [`did:web:${'c'.repeat(250)}.test%3A8080#atproto_labeler`, 'could not resolve proxy did: did:web host is longer than 253 characters'],
     ]
     for (const [proxy, message] of cases) {
       const res = await xrpc('app.bsky.actor.getProfile', { token: accessJwt, params: { actor: 'bob.test' }, headers: { 'atproto-proxy': proxy } })
@@ -224,7 +227,8 @@ describe('atproto-proxy', () => {
   })
 
   it('without the dev override, refuses plain-HTTP and private-address targets before connecting', async () => {
-    const strictEnv = { ...env, PROXY_ALLOW_INSECURE: 'false' }
+    // A production-like config: without the override a plain-http PLC directory is refused too (readConfig).
+    const strictEnv = { ...env, PROXY_ALLOW_INSECURE: 'false', PLC_DIRECTORY_URL: 'https://plc.directory' }
     const call = async (nsid: string, token: string, proxy?: string) => {
       const ctx = createExecutionContext()
       const req = new Request(xrpcUrl(nsid, { actor: 'bob.test' }), { headers: { authorization: `Bearer ${token}`, ...(proxy ? { 'atproto-proxy': proxy } : {}) } })

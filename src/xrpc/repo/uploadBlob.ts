@@ -1,12 +1,10 @@
-import { ingestBlob } from '../../blobs/store'
-import { declaredMime, sniffMime } from '../../blobs/sniffMime'
-import { putBlob } from '../../db/blobs'
-import { InvalidRequestError, PayloadTooLargeError } from '../../lib/errors'
+import { storeUpload } from '../../blobs/upload'
+import { InvalidRequestError, PayloadTooLargeError, RequestTimeoutError } from '../../lib/errors'
 import { procedure } from '../method'
 
 /**
- * Streams the body into R2 under its CID and records it as a temporary blob
- * until a commit references it. The bytes never pass through the actor.
+ * Streams the body into R2 and records it as a temporary blob until a commit
+ * references it. The bytes never pass through the actor.
  */
 export default procedure('com.atproto.repo.uploadBlob', { auth: 'accessOrService', input: 'raw', oauth: (p, { req }) => p.assertBlob({ mime: req.headers.get('content-type')?.split(';')[0]?.trim() || 'application/octet-stream' }) }, async ({ req, env, config, db, auth }) => {
   const tooLarge = () => new PayloadTooLargeError(`Blob is larger than the ${config.blobMaxBytes} byte limit`)
@@ -15,11 +13,12 @@ export default procedure('com.atproto.repo.uploadBlob', { auth: 'accessOrService
   if (declared !== null && declared > config.blobMaxBytes) throw tooLarge()
   if (declared === 0 || !req.body) throw new InvalidRequestError('Request body is empty')
 
-  const did = auth!.did
-  const stored = await ingestBlob(env.BLOBS, did, req.body, config.blobMaxBytes)
-  if (!stored.ok) throw stored.reason === 'tooLarge' ? tooLarge() : new InvalidRequestError('Request body is empty')
-
-  const mimeType = sniffMime(stored.head) ?? declaredMime(req.headers.get('content-type')) ?? 'application/octet-stream'
-  const row = await putBlob(db, { did, cid: stored.cid, mimeType, size: stored.size, createdAt: Date.now() })
-  return { json: { blob: { $type: 'blob', ref: { $link: stored.cid }, mimeType: row.mimeType, size: row.size } } }
+  const body = { body: req.body, contentType: req.headers.get('content-type') }
+  const stored = await storeUpload(db, env.BLOBS, auth!.did, body, config.blobMaxBytes, { idleMs: config.uploadIdleMs })
+  if (!stored.ok) {
+    if (stored.reason === 'tooLarge') throw tooLarge()
+    if (stored.reason === 'stalled') throw new RequestTimeoutError(`Upload stalled: no bytes received for ${config.uploadIdleMs / 1000} s`)
+    throw new InvalidRequestError('Request body is empty')
+  }
+  return { json: { blob: { $type: 'blob', ref: { $link: stored.cid }, mimeType: stored.mimeType, size: stored.size } } }
 })

@@ -1,15 +1,13 @@
 import { getAccount } from '../../db/accounts'
 import { getStoredRepoSummary } from '../../db/storedRepoSummary'
-import type { Config, Env } from '../../env'
-import { getAtprotoKey, getServiceEndpoint, resolveDid } from '../../identity/resolveDid'
-import { getSigningKey } from '../../identity/signingKey'
+import { checkHostedHere } from '../../identity/hostedHere'
 import { actorFor } from '../../actorStub'
 import { query } from '../method'
 
 /** Migration and recovery tools poll this; counts come straight from the D1 tables. */
 export default query('com.atproto.server.checkAccountStatus', { auth: 'access' }, async ({ db, env, config, auth }) => {
   const did = auth!.did
-  const [account, stored, validDid] = await Promise.all([getAccount(db, config), getStoredRepoSummary(db, did), isValidDidDocForService(env, config)])
+  const [account, stored, validDid] = await Promise.all([getAccount(db, config), getStoredRepoSummary(db, did), checkHostedHere(config, env.CACHE).then((c) => c.ok)])
   let repo = stored
   if (!repo.head) {
     // The lexicon requires a commit CID: have the actor create the (empty) repo the account already owns.
@@ -31,19 +29,3 @@ export default query('com.atproto.server.checkAccountStatus', { auth: 'access' }
     },
   }
 })
-
-/**
- * Whether the account's DID document points at this PDS with our signing key.
- * A did:web on our own host is the document we serve, so it always does.
- */
-async function isValidDidDocForService(env: Env, config: Config): Promise<boolean> {
-  if (config.did === `did:web:${encodeURIComponent(config.hostname)}`) return true
-  try {
-    const doc = await resolveDid(config.did, config, env.CACHE)
-    if (!doc) return false
-    const key = await getSigningKey(config.signingKeyHex)
-    return getServiceEndpoint(doc, 'atproto_pds') === config.publicUrl && getAtprotoKey(doc) === key.did()
-  } catch {
-    return false
-  }
-}

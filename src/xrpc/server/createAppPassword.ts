@@ -1,4 +1,4 @@
-import { hashPassword } from '../../auth/password'
+import { appPasswordHash } from '../../auth/password'
 import { getAppPassword, insertAppPassword } from '../../db/appPasswords'
 import { InvalidRequestError } from '../../lib/errors'
 import { procedure } from '../method'
@@ -23,7 +23,7 @@ export default procedure<Input>('com.atproto.server.createAppPassword', { auth: 
   const password = generatePassword()
   const privileged = input.privileged ?? false
   try {
-    await insertAppPassword(db, { did, name, passwordHash: await hashPassword(password), privileged })
+    await insertAppPassword(db, { did, name, passwordHash: await appPasswordHash(did, password), privileged })
   } catch (err) {
     // Two concurrent creates with one name: the primary key lets only one in.
     if (await getAppPassword(db, did, name)) throw new InvalidRequestError(`An app password named "${name}" already exists`)

@@ -4,7 +4,7 @@ import { getReferencedBlob } from '../../db/blobs'
 import { log } from '../../lib/log'
 import { InvalidRequestError } from '../../lib/errors'
 import { query } from '../method'
-import { assertRepoAvailable } from './repoAvailability'
+import { assertRepoAvailable } from '../../db/accounts'
 
 /** A committed blob's bytes, straight from R2. Temporary (unreferenced) blobs are not public. */
 export default query('com.atproto.sync.getBlob', {}, async ({ req, env, config, db, params }) => {

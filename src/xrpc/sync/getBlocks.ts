@@ -3,7 +3,7 @@ import { carBytes } from '../../repo/car'
 import { parseCid } from '../../lib/cid'
 import { InvalidRequestError } from '../../lib/errors'
 import { query } from '../method'
-import { assertRepoAvailable } from './repoAvailability'
+import { assertRepoAvailable } from '../../db/accounts'
 
 export default query('com.atproto.sync.getBlocks', {}, async ({ env, config, db, params }) => {
   const did: string = params.did

@@ -1,6 +1,6 @@
 import { readHead } from '../../repo/readHead'
 import { query } from '../method'
-import { assertRepoAvailable } from './repoAvailability'
+import { assertRepoAvailable } from '../../db/accounts'
 
 export default query('com.atproto.sync.getLatestCommit', {}, async ({ env, config, db, params }) => {
   await assertRepoAvailable(db, config, params.did)

@@ -3,7 +3,7 @@ import { storedCid } from '../../lib/cid'
 import { D1Blockstore } from '../../repo/blockstore'
 import { readHead } from '../../repo/readHead'
 import { query } from '../method'
-import { assertRepoAvailable } from './repoAvailability'
+import { assertRepoAvailable } from '../../db/accounts'
 
 /** The record with its MST proof path and the signed commit, as a CAR; a proof of absence if missing. */
 export default query('com.atproto.sync.getRecord', {}, async ({ env, config, db, params }) => {

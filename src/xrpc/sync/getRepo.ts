@@ -3,7 +3,7 @@ import { readHead } from '../../repo/readHead'
 import { carStream } from '../../repo/car'
 import { snapshotBlocks } from '../../repo/snapshot'
 import { query } from '../method'
-import { assertRepoAvailable } from './repoAvailability'
+import { assertRepoAvailable } from '../../db/accounts'
 
 /**
  * The whole repo (or the blocks since a rev) as a CAR, streamed from D1:

@@ -1,6 +1,6 @@
 import { listReferencedBlobCids } from '../../db/blobs'
 import { query } from '../method'
-import { assertRepoAvailable } from './repoAvailability'
+import { assertRepoAvailable } from '../../db/accounts'
 
 /** CIDs of the blobs the repo's records reference, optionally only by records written after rev `since`. */
 export default query('com.atproto.sync.listBlobs', {}, async ({ db, config, params }) => {

@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { TEST_HANDLE, TEST_PASSWORD, xrpc } from '../../helpers'
 
 const adult = { $type: 'app.bsky.actor.defs#adultContentPref', enabled: true }
@@ -20,8 +20,20 @@ async function appPasswordToken(owner: string, privileged = false): Promise<stri
 const get = async (token: string) => (await xrpc('app.bsky.actor.getPreferences', { token })).json.preferences
 const put = (token: string, preferences: unknown[]) => xrpc('app.bsky.actor.putPreferences', { token, body: { preferences } })
 
-async function storedRows() {
-  return (await env.DB.prepare('SELECT name FROM preference ORDER BY id').all<{ name: string }>()).results.map((r) => r.name)
+async function storedRows(): Promise<string[]> {
+  const rows = (await env.DB.prepare('SELECT values_json FROM preference_set').all<{ values_json: string }>()).results
+  return rows.flatMap((r) => (JSON.parse(r.values_json) as { $type: string }[]).map((p) => p.$type))
+}
+
+/** How many D1 statements the Worker prepares while `fn` runs (a batch's statements are prepared one by one). */
+async function countStatements(fn: () => Promise<unknown>): Promise<number> {
+  const prepare = vi.spyOn(Object.getPrototypeOf(env.DB), 'prepare')
+  try {
+    await fn()
+    return prepare.mock.calls.length
+  } finally {
+    prepare.mockRestore()
+  }
 }
 
 describe('preferences', () => {
@@ -90,5 +102,21 @@ describe('preferences', () => {
       expect(await get(app)).toEqual([feedView, expect.objectContaining({ $type: 'app.bsky.actor.defs#declaredAgePref' })])
     }
     expect(await get(owner)).toEqual([personal, feedView, expect.objectContaining({ $type: 'app.bsky.actor.defs#declaredAgePref' })])
+  })
+
+  it('stores a put of thousands of preferences in one statement, and reads them back in order', async () => {
+    const token = await login()
+    // As many as the 150 KB body limit holds; each its own entry of an open union.
+    const many = Array.from({ length: 5200 }, (_, i) => ({ $type: `app.bsky.p${i}` }))
+    let res: Awaited<ReturnType<typeof put>> | undefined
+    const statements = await countStatements(async () => (res = await put(token, many)))
+    expect(res!.status).toBe(200)
+    expect(statements).toBeLessThanOrEqual(3)
+    expect(await get(token)).toEqual(many)
+    // An app-password session's put keeps the personal details, still in one statement.
+    expect((await put(token, [personal, adult])).status).toBe(200)
+    const app = await appPasswordToken(token)
+    expect(await countStatements(() => put(app, many))).toBeLessThanOrEqual(3)
+    expect(await get(token)).toEqual([personal, ...many, { $type: 'app.bsky.actor.defs#declaredAgePref', isOverAge13: true, isOverAge16: true, isOverAge18: true }])
   })
 })

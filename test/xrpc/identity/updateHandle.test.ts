@@ -54,6 +54,22 @@ describe('updateHandle', () => {
     expect(await identityEvents()).toBe(before)
   })
 
+  it('does not follow a redirect from /.well-known/atproto-did, wherever it points', async () => {
+    const token = await owner()
+    const before = await identityEvents()
+    // One redirect to a host that does claim our DID, one to a private address.
+    const targets = { 'hop.alice.test': 'https://web.alice.test/.well-known/atproto-did', 'inside.alice.test': 'http://10.0.0.8/.well-known/atproto-did' }
+    net.route('http://10.0.0.8', () => new Response(TEST_DID))
+    for (const [host, location] of Object.entries(targets)) {
+      net.route(`https://${host}`, () => new Response(null, { status: 302, headers: { location } }))
+      const res = await xrpc('com.atproto.identity.updateHandle', { token, body: { handle: host } })
+      expect([host, res.status, res.json.message]).toEqual([host, 400, `External handle did not resolve to DID: ${TEST_DID}`])
+    }
+    expect(net.requests.filter((r) => r.includes('web.alice.test') || r.includes('10.0.0.8'))).toEqual([])
+    expect((await xrpc('com.atproto.server.getSession', { token })).json.handle).toBe(TEST_HANDLE)
+    expect(await identityEvents()).toBe(before)
+  })
+
   it('requires a session', async () => {
     const res = await xrpc('com.atproto.identity.updateHandle', { body: { handle: 'dns.alice.test' } })
     expect([res.status, res.json.error]).toEqual([401, 'AuthMissing'])

@@ -100,7 +100,7 @@ describe('com.atproto.repo.importRepo (account migration)', () => {
     await agent.post({ text: 'first post after the move', createdAt: new Date().toISOString() })
     await sub.until((f) => f.some((x) => x.header.t === '#commit'))
     const types = sub.frames.map((f) => f.header.t)
-    expect(types).toEqual(['#account', '#sync', '#account', '#sync', '#commit'])
+    expect(types).toEqual(['#account', '#sync', '#identity', '#account', '#sync', '#commit'])
     const importSync = sub.frames[1]!.body
     expect(importSync.rev).toBe(verified.commit.rev)
     const next = sub.frames.at(-1)!.body
@@ -109,5 +109,70 @@ describe('com.atproto.repo.importRepo (account migration)', () => {
     for (const f of sub.frames) await verifier.frame(f)
     expect([verifier.synced, verifier.verified]).toEqual([2, 1])
     sub.close()
+  })
+})
+
+describe('importRepo: one at a time, never backwards, legacy blob refs', () => {
+  it('refuses a second import while one is running; the first lands whole and nothing of the second is left', async () => {
+    const agent = await loggedInAgent()
+    const token = agent.session!.accessJwt
+    await xrpc('com.atproto.server.deactivateAccount', { token, body: {} })
+    const [a, b] = [await exportFromOldPds(), await exportFromOldPds()]
+    const results = await Promise.all([importCar(token, a.car), importCar(token, b.car)])
+    const statuses = results.map((r) => r.status).sort()
+    expect(statuses).toEqual([200, 409])
+    expect(results.find((r) => r.status === 409)!.json).toMatchObject({ error: 'ImportInProgress', message: expect.stringContaining('Another import is in progress') })
+    expect(await state()).toMatchObject({ records: 2, staged: 0 })
+    // The lease is released: a later import runs (and is judged on its own merits).
+    expect((await importCar(token, (await exportFromOldPds()).car)).status).toBe(200)
+    // The repo that landed is complete: every block its export needs is stored.
+    await xrpc('com.atproto.server.activateAccount', { token, method: 'POST' })
+    const exported = new Uint8Array(await (await worker.fetch(xrpcUrl('com.atproto.sync.getRepo', { did: TEST_DID }))).arrayBuffer())
+    expect((await verifyRepoCar(exported, TEST_DID, await didKeyFromDidDoc())).creates).toHaveLength(2)
+  })
+
+  it('refuses an export older than the repo here unless replace=true', async () => {
+    const agent = await loggedInAgent()
+    const token = agent.session!.accessJwt
+    const stale = await exportFromOldPds()
+    await agent.post({ text: 'newer than that export', createdAt: new Date().toISOString() })
+    await xrpc('com.atproto.server.deactivateAccount', { token, body: {} })
+    const before = await state()
+    const refused = await importCar(token, stale.car)
+    expect([refused.status, refused.json.message]).toEqual([400, expect.stringContaining('is newer than the imported one')])
+    expect(await state()).toEqual(before)
+    const res = await worker.fetch(xrpcUrl('com.atproto.repo.importRepo', { replace: true }), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/vnd.ipld.car' },
+      body: stale.car,
+    })
+    expect(res.status).toBe(200)
+    expect(await state()).toMatchObject({ records: 2, staged: 0 })
+    await xrpc('com.atproto.server.activateAccount', { token, method: 'POST' })
+  })
+
+  it('tracks legacy {cid, mimeType} blob references: listed as missing, kept once uploaded', async () => {
+    const agent = await loggedInAgent()
+    const token = agent.session!.accessJwt
+    const png = new Uint8Array([...PNG, 1, 2, 3])
+    const blobCid = CID.createV1(raw.code, await sha256.digest(png)).toString()
+    const storage = new MemoryBlockstore()
+    // A 2022 profile: the avatar is a bare {cid, mimeType}.
+    const profile = { $type: 'app.bsky.actor.profile', displayName: 'Old Timer', avatar: { cid: blobCid, mimeType: 'image/png' } }
+    const repo = await Repo.create(storage, TEST_DID, await Secp256k1Keypair.create(), [
+      { action: WriteOpAction.Create, collection: 'app.bsky.actor.profile', rkey: 'self', record: jsonToLex(profile) as never },
+    ])
+    await xrpc('com.atproto.server.deactivateAccount', { token, body: {} })
+    const res = await worker.fetch(xrpcUrl('com.atproto.repo.importRepo', { replace: true }), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/vnd.ipld.car' },
+      body: await blocksToCarFile(repo.cid, storage.blocks),
+    })
+    expect(res.status).toBe(200)
+    expect((await agent.com.atproto.repo.listMissingBlobs({})).data.blobs).toEqual([{ cid: blobCid, recordUri: `at://${TEST_DID}/app.bsky.actor.profile/self` }])
+    await agent.uploadBlob(png, { encoding: 'image/png' })
+    expect((await agent.com.atproto.repo.listMissingBlobs({})).data.blobs).toEqual([])
+    expect((await xrpc('com.atproto.server.checkAccountStatus', { token })).json).toMatchObject({ expectedBlobs: 1 })
+    await xrpc('com.atproto.server.activateAccount', { token, method: 'POST' })
   })
 })

@@ -1,4 +1,5 @@
 import { env } from 'cloudflare:workers'
+import { blobKey } from '../../../src/blobs/store'
 import { describe, expect, it } from 'vitest'
 import { blobRows, expectedCid, JPEG, PNG, r2Keys, randomBytes } from '../../blobs/fixtures'
 import { loggedInAgent, TEST_DID, worker, xrpcUrl } from '../../helpers'
@@ -10,6 +11,12 @@ async function upload(body: BodyInit | null, opts: { token?: string; headers?: R
   if (opts.token) headers.authorization = `Bearer ${opts.token}`
   const res = await worker.fetch(xrpcUrl('com.atproto.repo.uploadBlob'), { method: 'POST', headers, body })
   return { status: res.status, json: (await res.json()) as any }
+}
+
+/** Where the blob row says its bytes are. */
+async function storedKey(cid: string): Promise<string> {
+  const generation = await env.DB.prepare('SELECT generation FROM blob WHERE cid = ?').bind(cid).first<string | null>('generation')
+  return blobKey(TEST_DID, cid, generation)
 }
 
 async function accessToken() {
@@ -41,7 +48,7 @@ describe('com.atproto.repo.uploadBlob', () => {
       expect(data.blob.ref.toString()).toBe(cid)
       expect(data.blob.mimeType).toBe(mimeType)
       expect(data.blob.size).toBe(bytes.byteLength)
-      const object = await env.BLOBS.get(`blobs/${TEST_DID}/${cid}`)
+      const object = await env.BLOBS.get(await storedKey(cid))
       expect(new Uint8Array(await object!.arrayBuffer())).toEqual(bytes)
     }
     const rows = await blobRows()
@@ -81,7 +88,7 @@ describe('com.atproto.repo.uploadBlob', () => {
     const res = await upload(chunkedBody(LIMIT), { token: await accessToken() })
     expect(res.status).toBe(200)
     expect(res.json.blob.size).toBe(LIMIT)
-    const object = await env.BLOBS.head(`blobs/${TEST_DID}/${res.json.blob.ref.$link}`)
+    const object = await env.BLOBS.head(await storedKey(res.json.blob.ref.$link))
     expect(object?.size).toBe(LIMIT)
   })
 

@@ -31,8 +31,10 @@ describe('deactivating and reactivating the account', () => {
 
     await sub.until((f) => f.filter((x) => x.header.t === '#commit').length >= 2)
     const tail = sub.frames.slice(sub.frames.findIndex((f) => f.header.t === '#commit') + 1)
-    expect(tail.map((f) => f.header.t)).toEqual(['#account', '#account', '#sync', '#commit'])
+    expect(tail.map((f) => f.header.t)).toEqual(['#account', '#identity', '#account', '#sync', '#commit'])
     expect(tail[0]!.body).toMatchObject({ did: TEST_DID, active: false, status: 'deactivated' })
+    expect(tail[1]!.body).toMatchObject({ did: TEST_DID, handle: 'alice.test' })
+    tail.splice(1, 1)
     expect(tail[1]!.body).toMatchObject({ did: TEST_DID, active: true })
     expect(tail[1]!.body.status).toBeUndefined()
     // The #sync carries the signed head as it was; the next commit chains onto it.
@@ -64,7 +66,7 @@ describe('deactivating and reactivating the account', () => {
     expect((await xrpc('com.atproto.server.deactivateAccount', { token, body: {} })).status).toBe(200)
     expect(await events()).toEqual(deactivated)
     expect((await xrpc('com.atproto.server.activateAccount', { token, method: 'POST' })).status).toBe(200)
-    expect((await events()).slice(deactivated.length).map((e) => e.type)).toEqual(['account', 'sync'])
+    expect((await events()).slice(deactivated.length).map((e) => e.type)).toEqual(['identity', 'account', 'sync'])
   })
 
   it('is the owner’s decision only: an app-password session cannot deactivate', async () => {

@@ -18,7 +18,7 @@ describe('app passwords', () => {
     expect(plain.json.password).toMatch(/^[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}$/)
     expect(Date.parse(plain.json.createdAt)).toBeGreaterThan(Date.now() - 60_000)
     const stored = await env.DB.prepare('SELECT password_hash FROM app_password WHERE name = ?').bind('Graysky').first<string>('password_hash')
-    expect(stored).toMatch(/^pbkdf2\$/)
+    expect(stored).toMatch(/^sha256\$[0-9a-f]{64}$/)
     expect(stored).not.toContain(plain.json.password)
 
     const privileged = await xrpc('com.atproto.server.createAppPassword', { token: owner, body: { name: 'Skeets DMs', privileged: true } })
@@ -44,6 +44,24 @@ describe('app passwords', () => {
       ['Graysky', false],
     ])
     expect(JSON.stringify(list.json)).not.toContain(plain.json.password)
+  })
+
+  it('still logs in with an app password stored in the older PBKDF2 form, and rehashes it on that login', async () => {
+    const password = 'abcd-efgh-ijkl-mnop'
+    const salt = crypto.getRandomValues(new Uint8Array(16))
+    const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(password), 'PBKDF2', false, ['deriveBits'])
+    const hash = new Uint8Array(await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations: 1000 }, key, 256))
+    const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes))
+    await env.DB.prepare('INSERT INTO app_password (did, name, password_hash, privileged, created_at) VALUES (?, ?, ?, 0, ?)')
+      .bind(TEST_DID, 'Old phone', `pbkdf2$1000$${b64(salt)}$${b64(hash)}`, Date.now())
+      .run()
+    const login = () => xrpc('com.atproto.server.createSession', { body: { identifier: TEST_HANDLE, password } })
+    expect((await xrpc('com.atproto.server.createSession', { body: { identifier: TEST_HANDLE, password: 'abcd-efgh-ijkl-mnoq' } })).status).toBe(401)
+    const first = await login()
+    expect(first.status).toBe(200)
+    expect(claims(first.json.accessJwt).scope).toBe('com.atproto.appPass')
+    expect(await env.DB.prepare('SELECT password_hash FROM app_password WHERE name = ?').bind('Old phone').first<string>('password_hash')).toMatch(/^sha256\$/)
+    expect((await login()).status).toBe(200)
   })
 
   it('refuses empty or duplicate names with 400 and creates nothing', async () => {

@@ -3,8 +3,8 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from 'cloudflare:workers'
 import worker from '../../../src/index'
 import type { Env } from '../../../src/env'
-import { describe, expect, it } from 'vitest'
-import { MAX_FAILURES_PER_IP, LOGIN_WINDOW_MS } from '../../../src/auth/loginRateLimit'
+import { describe, expect, it, vi } from 'vitest'
+import { LOGIN_LIMIT } from '../../../src/auth/loginRateLimit'
 import { loggedInAgent, newAgent, TEST_DID, TEST_HANDLE, TEST_PASSWORD, xrpc } from '../../helpers'
 
 const secret = new TextEncoder().encode('test-jwt-secret-that-is-long-enough-0123456789')
@@ -13,15 +13,15 @@ async function login(identifier = TEST_HANDLE, password = TEST_PASSWORD, ip = '1
   return xrpc('com.atproto.server.createSession', { body: { identifier, password }, headers: { 'cf-connecting-ip': ip } })
 }
 
-async function forge(claims: Record<string, unknown>, opts: { exp?: number; aud?: string; key?: Uint8Array; typ?: string } = {}) {
+async function forge(claims: Record<string, unknown>, opts: { exp?: number | null; aud?: string | string[]; key?: Uint8Array; typ?: string } = {}) {
   const now = Math.floor(Date.now() / 1000)
-  return new SignJWT(claims)
+  const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: opts.typ ?? 'at+jwt' })
     .setSubject(TEST_DID)
     .setAudience(opts.aud ?? TEST_DID)
     .setIssuedAt(now - 10)
-    .setExpirationTime(opts.exp ?? now + 600)
-    .sign(opts.key ?? secret)
+  if (opts.exp !== null) jwt.setExpirationTime(opts.exp ?? now + 600)
+  return jwt.sign(opts.key ?? secret)
 }
 
 describe('createSession', () => {
@@ -54,20 +54,74 @@ describe('createSession', () => {
     expect(notJson.status).toBe(400)
   })
 
-  it('rate limits failed logins per IP, then lets a correct password in after the window', async () => {
+  it('limits failed logins per IP: after the burst, one attempt per interval, and a correct password gets in on that slow path', async () => {
     const ip = '203.0.113.9'
-    for (let i = 0; i < MAX_FAILURES_PER_IP; i++) expect((await login(TEST_HANDLE, 'wrong', ip)).status).toBe(401)
+    for (let i = 0; i < LOGIN_LIMIT.burst; i++) expect((await login(TEST_HANDLE, 'wrong', ip)).status).toBe(401)
     const limited = await login(TEST_HANDLE, TEST_PASSWORD, ip)
     expect(limited.status).toBe(429)
     expect(limited.json.error).toBe('RateLimitExceeded')
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(LOGIN_LIMIT.intervalMs / 1000)
     // Another client is unaffected.
     expect((await login(TEST_HANDLE, TEST_PASSWORD, '203.0.113.10')).status).toBe(200)
-    // Move the window into the past, as time passing would.
-    await env.DB.prepare('UPDATE login_attempt SET window_start = window_start - ?').bind(LOGIN_WINDOW_MS + 1).run()
+    // One interval passes, as time would: one attempt, and the right password takes it.
+    await passTime(LOGIN_LIMIT.intervalMs)
     expect((await login(TEST_HANDLE, TEST_PASSWORD, ip)).status).toBe(200)
+    // A success costs nothing: the attempt it reserved is there again, and only that one.
+    expect((await login(TEST_HANDLE, 'wrong', ip)).status).toBe(401)
+    expect((await login(TEST_HANDLE, TEST_PASSWORD, ip)).status).toBe(429)
+  })
+
+  it('has no global lockout: failures from many addresses never lock the owner out', async () => {
+    for (let i = 0; i < 150; i++) expect((await login(TEST_HANDLE, 'wrong', `192.0.2.${i}`)).status).toBe(401)
+    expect((await login(TEST_HANDLE, TEST_PASSWORD, '198.51.100.200')).status).toBe(200)
+  })
+
+  it('checks at most the limit when many wrong passwords from one address arrive at once', async () => {
+    const results = await Promise.all(Array.from({ length: 60 }, () => login(TEST_HANDLE, 'wrong', '203.0.113.60')))
+    const statuses = results.map((r) => r.status)
+    expect(statuses.filter((s) => s === 401)).toHaveLength(LOGIN_LIMIT.burst)
+    expect(statuses.filter((s) => s === 429)).toHaveLength(60 - LOGIN_LIMIT.burst)
+  })
+
+  it('counts IPv6 per /64 and trusts only CF-Connecting-IP, never X-Forwarded-For', async () => {
+    const net = ['2001:db8:7:7::1', '2001:DB8:7:7:ffff:ffff:ffff:ffff', '2001:0db8:0007:0007:1::2']
+    for (let i = 0; i < LOGIN_LIMIT.burst; i++) expect((await login(TEST_HANDLE, 'wrong', net[i % net.length])).status).toBe(401)
+    expect((await login(TEST_HANDLE, TEST_PASSWORD, '2001:db8:7:7::beef')).status).toBe(429)
+    expect((await login(TEST_HANDLE, TEST_PASSWORD, '2001:db8:7:8::1')).status).toBe(200)
+
+    // A client-supplied X-Forwarded-For is no new source, with or without CF-Connecting-IP.
+    const spoofed = (xff: string, cf?: string) =>
+      xrpc('com.atproto.server.createSession', { body: { identifier: TEST_HANDLE, password: 'wrong' }, headers: { 'x-forwarded-for': xff, ...(cf ? { 'cf-connecting-ip': cf } : {}) } })
+    for (const cf of ['203.0.113.77', undefined]) {
+      const statuses = []
+      for (let i = 0; i < LOGIN_LIMIT.burst + 5; i++) statuses.push((await spoofed(`10.9.${i}.1`, cf)).status)
+      expect(statuses.slice(LOGIN_LIMIT.burst)).toEqual(Array(5).fill(429))
+    }
+    await env.DB.prepare("DELETE FROM login_limit WHERE key = 'unknown'").run()
+  })
+
+  it('costs a failed login no slow hash, however many app passwords exist; a success costs at most one', async () => {
+    const owner = (await login()).json.accessJwt
+    const passwords: string[] = []
+    for (let i = 0; i < 5; i++) passwords.push((await xrpc('com.atproto.server.createAppPassword', { token: owner, body: { name: `device ${i}` } })).json.password)
+    const deriveBits = vi.spyOn(crypto.subtle, 'deriveBits')
+    try {
+      expect((await login(TEST_HANDLE, 'abcd-efgh-ijkl-mnop', '198.51.100.31')).status).toBe(401)
+      expect((await login(TEST_HANDLE, 'not an app password', '198.51.100.31')).status).toBe(401)
+      expect(deriveBits).not.toHaveBeenCalled()
+      expect((await login(TEST_HANDLE, passwords[4], '198.51.100.31')).status).toBe(200)
+      expect(deriveBits.mock.calls.length).toBeLessThanOrEqual(1)
+    } finally {
+      deriveBits.mockRestore()
+    }
   })
 })
+
+/** Time passing for the login limit: every source's schedule moves into the past. */
+async function passTime(ms: number) {
+  await env.DB.prepare('UPDATE login_limit SET tat = tat - ?').bind(ms).run()
+}
 
 describe('tokens', () => {
   it('getSession works with the access token; refresh rotates and the old refresh token is refused', async () => {
@@ -104,6 +158,10 @@ describe('tokens', () => {
       'alg none': none,
       'wrong secret': await forge({ scope: 'com.atproto.access' }, { key: new TextEncoder().encode('another-secret-of-sufficient-length-xx') }),
       'wrong audience': await forge({ scope: 'com.atproto.access' }, { aud: 'did:web:evil.test' }),
+      // Correctly signed, but never valid here: we always mint `exp` and one audience.
+      'no expiry': await forge({ scope: 'com.atproto.access' }, { exp: null }),
+      'audience array containing us': await forge({ scope: 'com.atproto.access' }, { aud: [TEST_DID, 'did:web:evil.test'] }),
+      'audience array of only us': await forge({ scope: 'com.atproto.access' }, { aud: [TEST_DID] }),
       'refresh as access': session.refreshJwt,
       garbage: 'not-a-jwt',
     }

@@ -99,7 +99,7 @@ describe('com.atproto.sync.getBlob and GET /blobs/:cid', () => {
   it('answer BlobNotFound, not a 500, when the row exists but R2 lost the bytes', async () => {
     const cid = await uploaded(randomBytes(200))
     await referenceBlob(cid)
-    await env.BLOBS.delete(`blobs/${TEST_DID}/${cid}`)
+    await env.BLOBS.delete((await env.BLOBS.list({ prefix: `blobs/${TEST_DID}/${cid}` })).objects.map((o) => o.key))
     const res = await xrpc('com.atproto.sync.getBlob', { params: { did: TEST_DID, cid } })
     expect([res.status, res.json.error]).toEqual([400, 'BlobNotFound'])
   })

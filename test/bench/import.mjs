@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+/**
+ * importRepo benchmark (account migration): builds repos of IMPORT_RECORDS
+ * (default 1000,10000) posts for the PDS's own DID, as another PDS would
+ * export them, and times importRepo with workerd's memory sampled.
+ *
+ *   PDS_URL, PDS_IDENTIFIER, PDS_PASSWORD  (defaults: localhost:8787 and .dev.vars)
+ *   PDS_PID         optional: pid of the local workerd, for peak memory
+ *   IMPORT_RECORDS  comma-separated repo sizes
+ */
+import { AtpAgent } from '@atproto/api'
+import { Secp256k1Keypair } from '@atproto/crypto'
+import { blocksToCarFile, MemoryBlockstore, Repo, WriteOpAction } from '@atproto/repo'
+import { TID } from '@atproto/common-web'
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+
+const root = path.resolve(import.meta.dirname, '../..')
+const devVars = existsSync(path.join(root, '.dev.vars'))
+  ? Object.fromEntries([...readFileSync(path.join(root, '.dev.vars'), 'utf8').matchAll(/^([A-Z0-9_]+)="?(.*?)"?$/gm)].map((m) => [m[1], m[2]]))
+  : {}
+const url = (process.env.PDS_URL ?? 'http://localhost:8787').replace(/\/$/, '')
+const sizes = (process.env.IMPORT_RECORDS ?? '1000,10000').split(',').map(Number)
+const round = (x, d = 1) => +x.toFixed(d)
+const rss = () => {
+  try {
+    return Number(readFileSync(`/proc/${process.env.PDS_PID}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) / 1024
+  } catch {
+    return null
+  }
+}
+
+const agent = new AtpAgent({ service: url })
+await agent.login({ identifier: process.env.PDS_IDENTIFIER ?? devVars.PDS_HANDLE ?? 'dev.test', password: process.env.PDS_PASSWORD ?? devVars.ADMIN_PASSWORD })
+const did = agent.session.did
+const results = []
+for (const n of sizes) {
+  const storage = new MemoryBlockstore()
+  const writes = Array.from({ length: n }, (_, i) => ({
+    action: WriteOpAction.Create,
+    collection: 'app.bsky.feed.post',
+    rkey: TID.nextStr(),
+    record: { $type: 'app.bsky.feed.post', text: `imported post ${i}: ${'lorem ipsum '.repeat(4)}`, createdAt: new Date().toISOString() },
+  }))
+  const repo = await Repo.create(storage, did, await Secp256k1Keypair.create(), writes)
+  const car = await blocksToCarFile(repo.cid, storage.blocks)
+  await agent.com.atproto.server.deactivateAccount({})
+  const base = rss()
+  let peak = base
+  const sampler = setInterval(() => (peak = Math.max(peak ?? 0, rss() ?? 0)), 10)
+  const t0 = performance.now()
+  const res = await fetch(`${url}/xrpc/com.atproto.repo.importRepo?replace=true`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${agent.session.accessJwt}`, 'content-type': 'application/vnd.ipld.car' },
+    body: car,
+  })
+  const ms = performance.now() - t0
+  clearInterval(sampler)
+  const body = await res.text()
+  await agent.com.atproto.server.activateAccount()
+  results.push({ records: n, carMb: round(car.byteLength / 1024 / 1024, 2), status: res.status, ms: round(ms), ...(res.ok ? {} : { error: body.slice(0, 200) }), ...(base !== null ? { rssBaseMb: round(base), rssPeakMb: round(peak) } : {}) })
+}
+console.table(results)
+console.log(JSON.stringify({ importRepo: results }))
