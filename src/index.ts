@@ -7,6 +7,8 @@ import { pruneExpiredRefreshTokens } from './db/sessions'
 import { ConfigError, readConfig, type Env } from './env'
 import { costFields, meterActors, meterBucket, newCost, withCost } from './lib/cost'
 import { meterD1 } from './db/metered'
+import { pruneExpiredOAuth } from './db/oauth'
+import { setDpopNonce } from './oauth/routes'
 import { errorFields, log } from './lib/log'
 import { NotFoundError, toXrpcError, XrpcError } from './lib/errors'
 import { callMethod, type CallOptions } from './xrpc/method'
@@ -59,6 +61,14 @@ app.use(
     maxAge: 86400,
   }),
 )
+
+// DPoP nonces on every OAuth and XRPC response (set after the handler, errors included).
+for (const path of ['/xrpc/*', '/oauth/*', '/.well-known/oauth-*']) {
+  app.use(path, async (c, next) => {
+    await next()
+    await setDpopNonce(c.res, c.env)
+  })
+}
 
 for (const route of httpRoutes) {
   app.on(route.method, route.path, (c) => {
@@ -134,6 +144,7 @@ export default {
         .then(() => crawlRelays(getDb(env.DB), readConfig(env), { scope: 'due', reason: 'cron' }))
         .catch((err) => log('error', 'requestCrawl not sent', errorFields(err))),
     )
+    ctx.waitUntil(pruneExpiredOAuth(getDb(env.DB)).catch((err) => log('error', 'oauth prune failed', errorFields(err))))
     ctx.waitUntil(pruneLoginLimits(getDb(env.DB)).catch((err) => log('error', 'login limit prune failed', errorFields(err))))
   },
 } satisfies ExportedHandler<Env>

@@ -177,3 +177,73 @@ export const accountEmail = sqliteTable('account_email', {
   email: text('email').notNull(),
   confirmedAt: integer('confirmed_at'),
 })
+
+/**
+ * OAuth authorization requests (PAR), from push to code exchange. `code` is set
+ * once the owner approves; `sessionId` once the code is exchanged, so a reused
+ * code can revoke what it produced.
+ */
+export const oauthRequest = sqliteTable(
+  'oauth_request',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id').notNull(),
+    /** JSON `{method, kid?, jkt?}`: how the client authenticated at PAR. */
+    clientAuth: text('client_auth').notNull(),
+    /** JSON of the validated authorization request parameters. */
+    parameters: text('parameters').notNull(),
+    dpopJkt: text('dpop_jkt'),
+    did: text('did'),
+    code: text('code'),
+    sessionId: text('session_id'),
+    expiresAt: integer('expires_at').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('oauth_request_code_idx').on(t.code), index('oauth_request_expires_idx').on(t.expiresAt)],
+)
+
+/**
+ * One row per OAuth session (a token family). Deleting it revokes every access
+ * token of the family at once: the resource server looks the row up on each use.
+ */
+export const oauthSession = sqliteTable(
+  'oauth_session',
+  {
+    id: text('id').primaryKey(),
+    did: text('did').notNull(),
+    clientId: text('client_id').notNull(),
+    clientAuth: text('client_auth').notNull(),
+    scope: text('scope').notNull(),
+    dpopJkt: text('dpop_jkt').notNull(),
+    /** SHA-256 (hex) of the current refresh token's secret; a previous one is a replay. */
+    refreshHash: text('refresh_hash').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('oauth_session_did_idx').on(t.did, t.clientId), index('oauth_session_expires_idx').on(t.expiresAt)],
+)
+
+/** Scopes the owner granted each client, so a same-or-narrower request skips the consent screen. */
+export const oauthConsent = sqliteTable(
+  'oauth_consent',
+  {
+    did: text('did').notNull(),
+    clientId: text('client_id').notNull(),
+    clientName: text('client_name'),
+    scope: text('scope').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.did, t.clientId] })],
+)
+
+/** DPoP proof `jti`s seen within their validity window (replay protection). */
+export const oauthDpopJti = sqliteTable(
+  'oauth_dpop_jti',
+  {
+    jti: text('jti').primaryKey(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('oauth_dpop_jti_expires_idx').on(t.expiresAt)],
+)

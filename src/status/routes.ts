@@ -1,6 +1,5 @@
 import { readConfig, type Env } from '../env'
-import { reserveLogin } from '../auth/loginRateLimit'
-import { secretsEqual } from '../auth/password'
+import { signInOwner } from '../auth/ownerSignIn'
 import { getAccount } from '../db/accounts'
 import { getDb } from '../db/client'
 import { AuthRequiredError, RateLimitExceededError } from '../lib/errors'
@@ -44,19 +43,13 @@ export async function statusSignIn(req: Request, env: Env): Promise<Response> {
   if (!formIsGenuine(req, config, form)) return page(req, env, 403, 'Sign-in refused: reload this page and try again.')
   // The same password check and failed-login limit as createSession.
   const db = getDb(env.DB)
-  let attempt
+  const password = form.get('password')
   try {
-    // Reserved before the password is checked, as createSession does.
-    attempt = await reserveLogin(db, req)
+    if (typeof password !== 'string' || !(await signInOwner(db, req, config, null, password))) return page(req, env, 401, 'Wrong password.')
   } catch (err) {
     if (err instanceof RateLimitExceededError) return page(req, env, 429, 'Too many failed sign-ins: try again in a few minutes.')
     throw err
   }
-  const password = form.get('password')
-  if (typeof password !== 'string' || !(await secretsEqual(password, config.adminPassword))) {
-    return page(req, env, 401, 'Wrong password.')
-  }
-  await attempt.release()
   return seeStatusPage(await ownerCookie(config))
 }
 

@@ -1,5 +1,6 @@
 import type { Config, Env } from '../env'
-import { authenticate, type AuthContext, type AuthMode } from '../auth/verifier'
+import type { AuthMode } from '../auth/verifier'
+import { authenticateCaller, enforceScope, type CallerAuth, type OAuthPolicy } from './callerAuth'
 import { getDb, type Db } from '../db/client'
 import { InvalidRequestError, PayloadTooLargeError } from '../lib/errors'
 import { decodeAndValidateParams, validateInput } from '../lib/lexicons'
@@ -16,7 +17,7 @@ export interface XrpcContext<I = unknown> {
   /** Query parameters decoded by their lexicon types and validated. */
   params: Record<string, any>
   input: I
-  auth: AuthContext | null
+  auth: CallerAuth | null
   requestId: string
   waitUntil(promise: Promise<unknown>): void
 }
@@ -34,20 +35,23 @@ export interface XrpcMethod {
   auth: AuthMode
   /** `json` parses the body; `raw` leaves the request body to the handler (uploads). */
   input: 'none' | 'json' | 'raw'
+  /** What OAuth (DPoP) credentials may do here; see callerAuth.ts. */
+  oauth?: OAuthPolicy
   handler(ctx: XrpcContext<any>): Promise<XrpcOutput>
 }
 
 interface Options {
   auth?: AuthMode
   input?: XrpcMethod['input']
+  oauth?: OAuthPolicy
 }
 
 export function query<I = undefined>(nsid: string, opts: Options, handler: (ctx: XrpcContext<I>) => Promise<XrpcOutput>): XrpcMethod {
-  return { nsid, type: 'query', auth: opts.auth ?? 'none', input: 'none', handler }
+  return { nsid, type: 'query', auth: opts.auth ?? 'none', input: 'none', oauth: opts.oauth, handler }
 }
 
 export function procedure<I = Record<string, unknown>>(nsid: string, opts: Options, handler: (ctx: XrpcContext<I>) => Promise<XrpcOutput>): XrpcMethod {
-  return { nsid, type: 'procedure', auth: opts.auth ?? 'none', input: opts.input ?? 'json', handler }
+  return { nsid, type: 'procedure', auth: opts.auth ?? 'none', input: opts.input ?? 'json', oauth: opts.oauth, handler }
 }
 
 export interface CallOptions {
@@ -55,7 +59,7 @@ export interface CallOptions {
   config: Config
   requestId: string
   waitUntil(promise: Promise<unknown>): void
-  onAuth?(auth: AuthContext): void
+  onAuth?(auth: CallerAuth): void
 }
 
 /** Runs one method: HTTP verb, auth, input parsing, handler, rendering. */
@@ -64,17 +68,19 @@ export async function callMethod(method: XrpcMethod, req: Request, opts: CallOpt
   if (!expected.includes(req.method)) {
     throw new InvalidRequestError(`Incorrect HTTP method (${req.method}) expected ${expected[0]}`)
   }
-  const auth = await authenticate(req, opts.config, method.auth)
+  const db = getDb(opts.env.DB)
+  const auth = await authenticateCaller(req, opts.config, db, method.auth, method.oauth)
   if (auth) opts.onAuth?.(auth)
   const params = decodeAndValidateParams(method.nsid, new URL(req.url).searchParams)
   const input = method.input === 'json' ? await readJson(req) : undefined
   if (method.input === 'json') validateInput(method.nsid, input)
+  enforceScope(auth, method.oauth, { req, config: opts.config, params, input })
   const output = await method.handler({
     nsid: method.nsid,
     req,
     env: opts.env,
     config: opts.config,
-    db: getDb(opts.env.DB),
+    db,
     params,
     input,
     auth,

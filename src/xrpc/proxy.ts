@@ -1,5 +1,5 @@
 import { isValidNsid } from '@atproto/syntax'
-import { authenticate, bearerToken, type AuthContext } from '../auth/verifier'
+import { authenticateCaller, enforceScope, type CallerAuth } from './callerAuth'
 import { createServiceJwt, isPrivilegedMethod, isProtectedMethod } from '../auth/serviceAuth'
 import { Scope } from '../auth/tokens'
 import { getDb } from '../db/client'
@@ -54,11 +54,14 @@ export async function proxyRequest(req: Request, nsid: string, opts: CallOptions
   if (isProtectedMethod(nsid)) throw new InvalidRequestError('Bad token method', 'InvalidToken')
 
   // Signed-out clients may read the public AppView through us; anything else needs a session.
-  const anonymous = !bearerToken(req) && !proxyTo && (nsid.startsWith('app.bsky.') || fallback === 'appview')
-  let auth: AuthContext | null = null
+  const anonymous = !req.headers.get('authorization') && !proxyTo && (nsid.startsWith('app.bsky.') || fallback === 'appview')
+  let auth: CallerAuth | null = null
   if (!anonymous) {
-    auth = (await authenticate(req, config, 'access'))!
+    auth = (await authenticateCaller(req, config, getDb(opts.env.DB), 'access'))!
     opts.onAuth?.(auth)
+    // OAuth: `rpc:<nsid>?aud=<did#service>`, the audience as the client names it (atproto permission spec).
+    const aud = proxyTo ?? (defaultTarget?.did === config.chat.did ? `${config.chat.did}#bsky_chat` : `${config.appView.did}#bsky_appview`)
+    enforceScope(auth, (p) => p.assertRpc({ lxm: nsid, aud }), { req, config, params: {}, input: undefined })
     if (isPrivilegedMethod(nsid) && auth.scope === Scope.AppPass) throw new InvalidRequestError('Bad token method', 'InvalidToken')
   }
 

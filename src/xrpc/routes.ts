@@ -6,6 +6,7 @@
 import type { Env } from '../env'
 import { getBlobByPath } from '../blobs/blobByPath'
 import { SUBSCRIBE_REPOS, subscribeRepos } from '../firehose/subscribeRepos'
+import { oauthRoutes } from '../oauth/routes'
 import { statusInspect, statusPage, statusSignIn, statusSignOut } from '../status/routes'
 import { atprotoDid, didJson } from '../wellKnown'
 import type { XrpcMethod } from './method'
@@ -131,4 +132,6 @@ export const httpRoutes: HttpRoute[] = [
   { method: 'GET', path: '/xrpc/_health', handler: health },
   // A WebSocket upgrade, handed to the account's actor.
   { method: 'GET', path: `/xrpc/${SUBSCRIBE_REPOS}`, nsid: SUBSCRIBE_REPOS, handler: subscribeRepos },
+  // OAuth discovery, the authorization server and the owner's app list (src/oauth/routes.ts).
+  ...oauthRoutes,
 ]

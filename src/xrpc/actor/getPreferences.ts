@@ -3,7 +3,7 @@ import { declaredAgePref, listPreferences, PERSONAL_DETAILS_PREF } from '../../d
 import { query } from '../method'
 
 /** Answered from D1, never proxied: preferences are private account state the PDS keeps. */
-export default query('app.bsky.actor.getPreferences', { auth: 'access' }, async ({ db, auth }) => {
+export default query('app.bsky.actor.getPreferences', { auth: 'access', oauth: (p, { config }) => p.assertRpc({ lxm: 'app.bsky.actor.getPreferences', aud: `${config.appView.did}#bsky_appview` }) }, async ({ db, auth }) => {
   const stored = await listPreferences(db, auth!.did, 'app.bsky')
   const preferences = [...stored]
   const birthDate = stored.find((p) => p.$type === PERSONAL_DETAILS_PREF)?.birthDate

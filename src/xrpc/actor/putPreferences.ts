@@ -8,7 +8,7 @@ interface Input {
 }
 
 /** Replaces the whole `app.bsky` set at once, as the reference PDS does. */
-export default procedure<Input>('app.bsky.actor.putPreferences', { auth: 'access' }, async ({ db, auth, input }) => {
+export default procedure<Input>('app.bsky.actor.putPreferences', { auth: 'access', oauth: (p, { config }) => p.assertRpc({ lxm: 'app.bsky.actor.putPreferences', aud: `${config.appView.did}#bsky_appview` }) }, async ({ db, auth, input }) => {
   for (const pref of input.preferences) {
     if (typeof pref?.$type !== 'string') throw new InvalidRequestError('Preference is missing a $type')
   }

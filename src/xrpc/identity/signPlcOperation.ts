@@ -18,7 +18,7 @@ interface Input {
  * another host (its getRecommendedDidCredentials); the new host submits it.
  * Needs the token from requestPlcOperationSignature.
  */
-export default procedure<Input>('com.atproto.identity.signPlcOperation', { auth: 'full' }, async ({ env, config, input }) => {
+export default procedure<Input>('com.atproto.identity.signPlcOperation', { auth: 'full', oauth: (p) => p.assertIdentity({ attr: '*' }) }, async ({ env, config, input }) => {
   if (!config.plcRotationKeyHex) throw new InvalidRequestError(`${config.did} is not a did:plc`)
   if (!input.token) throw new InvalidRequestError('email confirmation token required to sign PLC operations (requestPlcOperationSignature, then revealPlcOperationToken with the owner password)')
   if (!(await consumePlcToken(env.CACHE, config.did, input.token, secretsEqual))) throw new InvalidRequestError('Token is invalid or expired', 'InvalidToken')

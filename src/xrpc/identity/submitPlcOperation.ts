@@ -17,7 +17,7 @@ interface Input {
  * once it is sure to leave the identity hosted here, then tells relays
  * (#identity) and refreshes the cached document.
  */
-export default procedure<Input>('com.atproto.identity.submitPlcOperation', { auth: 'full' }, async ({ db, env, config, input }) => {
+export default procedure<Input>('com.atproto.identity.submitPlcOperation', { auth: 'full', oauth: (p) => p.assertIdentity({ attr: '*' }) }, async ({ db, env, config, input }) => {
   if (!config.plcRotationKeyHex) throw new InvalidRequestError(`${config.did} is not a did:plc`)
   const want = await recommendedCredentials(config, (await getAccount(db, config)).handle)
   const problem = operationProblem(input.operation, want)

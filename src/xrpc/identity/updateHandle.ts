@@ -17,7 +17,7 @@ interface Input {
  * event in one batch; the did:web document follows from the row, a did:plc
  * document gets a PLC operation first.
  */
-export default procedure<Input>('com.atproto.identity.updateHandle', { auth: 'access' }, async ({ env, config, auth, input }) => {
+export default procedure<Input>('com.atproto.identity.updateHandle', { auth: 'access', oauth: (p) => p.assertIdentity({ attr: 'handle' }) }, async ({ env, config, auth, input }) => {
   let handle: string
   try {
     handle = normalizeAndEnsureValidHandle(input.handle)

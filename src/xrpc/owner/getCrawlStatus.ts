@@ -3,7 +3,7 @@ import { relayOrigin } from '../../firehose/requestCrawl'
 import { query } from '../method'
 
 /** Owner only: the relays we ask to crawl us and the last answer each gave (`npm run crawl -- --status`). */
-export default query('dev.rawkode.pds.getCrawlStatus', { auth: 'full' }, async ({ db, config }) => {
+export default query('dev.rawkode.pds.getCrawlStatus', { auth: 'full', oauth: 'refuse' }, async ({ db, config }) => {
   const last = new Map((await listRelayCrawls(db)).map((r) => [r.relay, r]))
   const relays = config.relayHosts.map(relayOrigin).map((relay) => {
     const row = last.get(relay)

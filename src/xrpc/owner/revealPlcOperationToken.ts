@@ -12,7 +12,7 @@ interface Input {
  * mailed: an owner session plus the password itself, so a stolen session
  * cannot move the identity. Not a lexicon method of atproto: this PDS's own.
  */
-export default procedure<Input>('dev.rawkode.pds.revealPlcOperationToken', { auth: 'full' }, async ({ env, config, input }) => {
+export default procedure<Input>('dev.rawkode.pds.revealPlcOperationToken', { auth: 'full', oauth: 'refuse' }, async ({ env, config, input }) => {
   if (typeof input.password !== 'string' || !(await secretsEqual(input.password, config.adminPassword))) {
     throw new AuthRequiredError("password must be this PDS's owner password (ADMIN_PASSWORD)", 'InvalidPassword')
   }

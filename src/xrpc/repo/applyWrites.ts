@@ -13,7 +13,12 @@ interface Input {
   swapCommit?: string
 }
 
-export default procedure<Input>(NS, { auth: 'access' }, async ({ env, config, db, input }) => {
+export default procedure<Input>(NS, {
+  auth: 'access',
+  oauth: (p, { input }) => {
+    for (const w of (input as Input).writes) p.assertRepo({ collection: w.collection, action: w.$type === `${NS}#delete` ? 'delete' : w.$type === `${NS}#update` ? 'update' : 'create' })
+  },
+}, async ({ env, config, db, input }) => {
   await assertOwnRepo(db, config, input.repo)
   if (input.writes.length > MAX_WRITES_PER_COMMIT) throw new InvalidRequestError(`Too many writes. Max: ${MAX_WRITES_PER_COMMIT}`)
   const writes: PreparedWrite[] = input.writes.map((w) => {

@@ -12,7 +12,7 @@ interface Input {
   swapCommit?: string
 }
 
-export default procedure<Input>('com.atproto.repo.createRecord', { auth: 'access' }, async ({ env, config, db, input }) => {
+export default procedure<Input>('com.atproto.repo.createRecord', { auth: 'access', oauth: (p, { input }) => p.assertRepo({ collection: input.collection, action: 'create' }) }, async ({ env, config, db, input }) => {
   await assertOwnRepo(db, config, input.repo)
   const write = prepareCreateOrUpdate('create', input)
   const { commit, results } = await writeThroughActor(env, config, { writes: [write], swapCommit: input.swapCommit })

@@ -12,7 +12,7 @@ interface Input {
 }
 
 /** Deleting a record that does not exist succeeds without a commit, as the reference PDS. */
-export default procedure<Input>('com.atproto.repo.deleteRecord', { auth: 'access' }, async ({ env, config, db, input }) => {
+export default procedure<Input>('com.atproto.repo.deleteRecord', { auth: 'access', oauth: (p, { input }) => p.assertRepo({ collection: input.collection, action: 'delete' }) }, async ({ env, config, db, input }) => {
   await assertOwnRepo(db, config, input.repo)
   const write = { ...prepareDelete(input), upsert: true, swapRecord: input.swapRecord }
   const { commit, results } = await writeThroughActor(env, config, { writes: [write], swapCommit: input.swapCommit })

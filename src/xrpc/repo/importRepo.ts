@@ -18,7 +18,7 @@ export const MAX_IMPORT_BYTES = 32 * 1024 * 1024
  * a time (the actor's lease); an export older than the repo here is refused
  * unless `?replace=true`.
  */
-export default procedure('com.atproto.repo.importRepo', { auth: 'full', input: 'raw' }, async ({ req, env, config, db }) => {
+export default procedure('com.atproto.repo.importRepo', { auth: 'full', input: 'raw', oauth: (p) => p.assertAccount({ attr: 'repo', action: 'manage' }) }, async ({ req, env, config, db }) => {
   if ((await getAccount(db, config)).active) {
     throw new InvalidRequestError('Deactivate the account before importing a repo (com.atproto.server.deactivateAccount)')
   }

@@ -14,7 +14,14 @@ interface Input {
 }
 
 /** Creates or replaces the record at collection/rkey. */
-export default procedure<Input>('com.atproto.repo.putRecord', { auth: 'access' }, async ({ env, config, db, input }) => {
+export default procedure<Input>('com.atproto.repo.putRecord', {
+  auth: 'access',
+  // Creates or updates, depending on what is there: an OAuth app needs both (as the reference PDS).
+  oauth: (p, { input }) => {
+    p.assertRepo({ collection: input.collection, action: 'create' })
+    p.assertRepo({ collection: input.collection, action: 'update' })
+  },
+}, async ({ env, config, db, input }) => {
   await assertOwnRepo(db, config, input.repo)
   const write = { ...prepareCreateOrUpdate('update', input), upsert: true, swapRecord: input.swapRecord }
   const { commit, results } = await writeThroughActor(env, config, { writes: [write], swapCommit: input.swapCommit })

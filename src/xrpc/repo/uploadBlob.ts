@@ -6,7 +6,7 @@ import { procedure } from '../method'
  * Streams the body into R2 and records it as a temporary blob until a commit
  * references it. The bytes never pass through the actor.
  */
-export default procedure('com.atproto.repo.uploadBlob', { auth: 'accessOrService', input: 'raw' }, async ({ req, env, config, db, auth }) => {
+export default procedure('com.atproto.repo.uploadBlob', { auth: 'accessOrService', input: 'raw', oauth: (p, { req }) => p.assertBlob({ mime: req.headers.get('content-type')?.split(';')[0]?.trim() || 'application/octet-stream' }) }, async ({ req, env, config, db, auth }) => {
   const tooLarge = () => new PayloadTooLargeError(`Blob is larger than the ${config.blobMaxBytes} byte limit`)
   const lengthHeader = req.headers.get('content-length')
   const declared = lengthHeader === null ? null : Number(lengthHeader)

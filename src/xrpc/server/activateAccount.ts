@@ -8,7 +8,7 @@ import { procedure } from '../method'
  * key (relays would refuse our commits otherwise); relays get #identity,
  * #account, a #sync of the head, and a crawl request.
  */
-export default procedure('com.atproto.server.activateAccount', { auth: 'full', input: 'none' }, async ({ env, config }) => {
+export default procedure('com.atproto.server.activateAccount', { auth: 'full', input: 'none', oauth: 'refuse' }, async ({ env, config }) => {
   const hosted = await checkHostedHere(config, env.CACHE, { fresh: true })
   if (!hosted.ok) throw new InvalidRequestError(`Cannot activate yet: ${hosted.problem}. Submit the PLC operation moving it here first (com.atproto.identity.submitPlcOperation)`)
   await actorFor(env, config).setActive(true)

@@ -13,7 +13,7 @@ const MAX_NAME_LENGTH = 100
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567'
 
 /** Only the owner's own session may create one (auth `full`); the password is shown once and stored hashed. */
-export default procedure<Input>('com.atproto.server.createAppPassword', { auth: 'full' }, async ({ db, auth, input }) => {
+export default procedure<Input>('com.atproto.server.createAppPassword', { auth: 'full', oauth: 'refuse' }, async ({ db, auth, input }) => {
   const name = input.name.trim()
   if (name.length === 0) throw new InvalidRequestError('App password name must not be empty')
   if (name.length > MAX_NAME_LENGTH) throw new InvalidRequestError(`App password name must be at most ${MAX_NAME_LENGTH} characters`)

@@ -9,7 +9,7 @@ const MINUTE_MS = 60_000
 const HOUR_MS = 60 * MINUTE_MS
 
 /** A service token for the client to present elsewhere (video upload, feed generators); limits as the reference PDS. */
-export default query('com.atproto.server.getServiceAuth', { auth: 'access' }, async ({ config, params, auth }) => {
+export default query('com.atproto.server.getServiceAuth', { auth: 'access', oauth: (p, { params }) => p.assertRpc({ aud: String(params.aud), lxm: params.lxm ?? '*' }) }, async ({ config, params, auth }) => {
   const aud = String(params.aud)
   const lxm: string | null = params.lxm ?? null
   const exp: number | undefined = params.exp

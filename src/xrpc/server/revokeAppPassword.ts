@@ -10,6 +10,6 @@ interface Input {
  * sessions hold, so none of them can be renewed. Their access tokens lapse
  * within two hours, as with the reference PDS. Unknown names are a no-op.
  */
-export default procedure<Input>('com.atproto.server.revokeAppPassword', { auth: 'full' }, async ({ db, auth, input }) => {
+export default procedure<Input>('com.atproto.server.revokeAppPassword', { auth: 'full', oauth: 'refuse' }, async ({ db, auth, input }) => {
   await revokeAppPassword(db, auth!.did, input.name)
 })

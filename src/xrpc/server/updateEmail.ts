@@ -17,7 +17,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
  * owner password (app passwords are refused), so the address is taken as
  * confirmed: the app stops asking to verify it.
  */
-export default procedure<Input>('com.atproto.server.updateEmail', { auth: 'full' }, async ({ db, config, input }) => {
+export default procedure<Input>('com.atproto.server.updateEmail', { auth: 'full', oauth: 'refuse' }, async ({ db, config, input }) => {
   const email = input.email.trim()
   if (!EMAIL.test(email) || email.length > 254) throw new InvalidRequestError('This email address is not supported, please use a different email.')
   if (input.emailAuthFactor) throw new InvalidRequestError('This PDS sends no email, so sign-in codes by email cannot be turned on')
