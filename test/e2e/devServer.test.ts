@@ -5,53 +5,35 @@
  */
 import { AtpAgent } from '@atproto/api'
 import { verifyRepoCar } from '@atproto/repo'
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import net from 'node:net'
-import os from 'node:os'
-import path from 'node:path'
-import { unstable_startWorker } from 'wrangler'
+import { rmSync } from 'node:fs'
+import { freePort, startPds } from './worker'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeFrame } from '../../src/firehose/frames'
 import { CommitVerifier } from '../firehose/verifier'
 
-const root = path.resolve(import.meta.dirname, '../..')
 const PASSWORD = 'e2e-password'
 let persist: string
-let worker: Awaited<ReturnType<typeof unstable_startWorker>>
+let worker: Awaited<ReturnType<typeof startPds>>['worker']
 let base: URL
 let did: string
 
-/** A free loopback port: the DID document names it, and AtpAgent follows the document's endpoint. */
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 beforeAll(async () => {
   const port = await freePort()
   did = `did:web:localhost%3A${port}`
-  persist = mkdtempSync(path.join(os.tmpdir(), 'rawkode-pds-e2e-'))
-  execFileSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: root, stdio: 'ignore', env: { ...process.env, CI: 'true' } })
-  const plain = (value: string) => ({ type: 'plain_text' as const, value })
-  worker = await unstable_startWorker({
-    config: path.join(root, 'wrangler.toml'),
-    // Never the developer's own .dev.vars.
-    envFiles: [path.join(persist, 'no-such.env')],
-    bindings: {
-      PDS_HOSTNAME: plain(`localhost:${port}`),
-      PDS_DID: plain(did),
-      PDS_HANDLE: plain('e2e.test'),
-      ADMIN_PASSWORD: plain(PASSWORD),
-      JWT_SECRET: plain('e2e-jwt-secret-0123456789abcdef0123456789'),
-      PDS_SIGNING_KEY: plain('4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318'),
+  const started = await startPds({
+    port,
+    vars: {
+      PDS_HOSTNAME: `localhost:${port}`,
+      PDS_DID: did,
+      PDS_HANDLE: 'e2e.test',
+      ADMIN_PASSWORD: PASSWORD,
+      JWT_SECRET: 'e2e-jwt-secret-0123456789abcdef0123456789',
+      PDS_SIGNING_KEY: '4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318',
     },
-    dev: { server: { hostname: 'localhost', port }, inspector: false, persist, watch: false, logLevel: 'error' },
-  } as never)
-  await worker.ready
+  })
+  worker = started.worker
+  persist = started.persist
   base = await worker.url
 })
 

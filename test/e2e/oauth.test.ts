@@ -10,22 +10,19 @@ import { Agent } from '@atproto/api'
 import { buildAtprotoLoopbackClientMetadata, JoseKey, NodeOAuthClient, type NodeSavedSession, type NodeSavedState } from '@atproto/oauth-client-node'
 import { exportJWK, generateKeyPair } from 'jose'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import http from 'node:http'
-import net from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import { unstable_startWorker } from 'wrangler'
+import { freePort, root, startPds } from './worker'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-const root = path.resolve(import.meta.dirname, '../..')
 const shots = path.join(import.meta.dirname, 'screenshots')
 const PASSWORD = 'e2e-oauth-password'
 const HANDLE = 'oauth.test'
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 let persist: string
-let worker: Awaited<ReturnType<typeof unstable_startWorker>>
+let worker: Awaited<ReturnType<typeof startPds>>['worker']
 let base: string
 let did: string
 let browser: Browser
@@ -33,13 +30,6 @@ let browser: Browser
 let app: http.Server
 let appPort: number
 
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 function memoryStore<T>() {
   const map = new Map<string, T>()
@@ -49,22 +39,19 @@ function memoryStore<T>() {
 beforeAll(async () => {
   const port = await freePort()
   did = `did:web:localhost%3A${port}`
-  persist = mkdtempSync(path.join(os.tmpdir(), 'rawkode-pds-oauth-e2e-'))
-  execFileSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: root, stdio: 'ignore', env: { ...process.env, CI: 'true' } })
-  const plain = (value: string) => ({ type: 'plain_text' as const, value })
-  worker = await unstable_startWorker({
-    config: path.join(root, 'wrangler.toml'),
-    bindings: {
-      PDS_HOSTNAME: plain(`localhost:${port}`),
-      PDS_DID: plain(did),
-      PDS_HANDLE: plain(HANDLE),
-      ADMIN_PASSWORD: plain(PASSWORD),
-      JWT_SECRET: plain('e2e-oauth-jwt-secret-0123456789abcdef0123'),
-      PDS_SIGNING_KEY: plain('4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318'),
+  const started = await startPds({
+    port,
+    vars: {
+      PDS_HOSTNAME: `localhost:${port}`,
+      PDS_DID: did,
+      PDS_HANDLE: HANDLE,
+      ADMIN_PASSWORD: PASSWORD,
+      JWT_SECRET: 'e2e-oauth-jwt-secret-0123456789abcdef0123',
+      PDS_SIGNING_KEY: '4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318',
     },
-    dev: { server: { hostname: 'localhost', port }, inspector: false, persist, watch: false, logLevel: 'error' },
-  } as never)
-  await worker.ready
+  })
+  worker = started.worker
+  persist = started.persist
   base = (await worker.url).toString().replace(/\/$/, '')
 
   appPort = await freePort()
