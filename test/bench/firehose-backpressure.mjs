@@ -14,28 +14,18 @@
 //   PDS_URL=http://localhost:8797 PDS_PID=$(pgrep -n workerd) node test/bench/firehose-backpressure.mjs
 //
 // Prints a table and one JSON line. Speed lives here, never in a timed test.
-import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import * as dagCbor from '@ipld/dag-cbor'
 import { decodeFirst } from 'cborg'
 import WebSocket from 'ws'
+import { readFileSync } from 'node:fs'
+import { identifier, password, url } from './target.mjs'
 
-const devVars = (() => {
-  try {
-    return Object.fromEntries([...readFileSync('.dev.vars', 'utf8').matchAll(/^\s*([A-Z0-9_]+)\s*=\s*"?(.*?)"?\s*$/gm)].map((m) => [m[1], m[2]]))
-  } catch {
-    return {}
-  }
-})()
-const url = (process.env.PDS_URL || 'http://localhost:8787').replace(/\/$/, '')
-const identifier = process.env.PDS_IDENTIFIER || devVars.PDS_HANDLE
-const password = process.env.PDS_PASSWORD || devVars.ADMIN_PASSWORD
 const LIVE = Number(process.env.LIVE || 100)
 const EVENTS = Number(process.env.EVENTS || 10_000)
 const WRITERS = Number(process.env.WRITERS || 16)
 const pid = process.env.PDS_PID
 
-if (!['localhost', '127.0.0.1', '[::1]'].includes(new URL(url).hostname)) throw new Error(`loopback only: ${url}`)
 if (!identifier || !password) throw new Error('no credentials: set PDS_IDENTIFIER and PDS_PASSWORD, or run from the project root with a .dev.vars')
 
 async function xrpc(nsid, body, token) {

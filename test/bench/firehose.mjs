@@ -14,26 +14,15 @@
 //
 // Defaults: PDS_URL http://localhost:8787, credentials PDS_HANDLE / ADMIN_PASSWORD from .dev.vars,
 // SUBS=100,1000 COMMITS=100 GAP_MS=20. Loopback only: it refuses any other host.
-import { readFileSync } from 'node:fs'
 import * as dagCbor from '@ipld/dag-cbor'
 import { decodeFirst } from 'cborg'
+import { identifier, password, url } from './target.mjs'
 
-const devVars = (() => {
-  try {
-    return Object.fromEntries([...readFileSync('.dev.vars', 'utf8').matchAll(/^\s*([A-Z0-9_]+)\s*=\s*"?(.*?)"?\s*$/gm)].map((m) => [m[1], m[2]]))
-  } catch {
-    return {}
-  }
-})()
-const url = (process.env.PDS_URL || 'http://localhost:8787').replace(/\/$/, '')
-const identifier = process.env.PDS_IDENTIFIER || devVars.PDS_HANDLE
-const password = process.env.PDS_PASSWORD || devVars.ADMIN_PASSWORD
 const SUBS = (process.env.SUBS || '100,1000').split(',').map(Number)
 const COMMITS = Number(process.env.COMMITS || 100)
 const GAP_MS = Number(process.env.GAP_MS ?? 20)
 const WS = globalThis.WebSocket ?? (await import('ws')).default
 
-if (!['localhost', '127.0.0.1', '[::1]'].includes(new URL(url).hostname)) throw new Error(`loopback only: ${url}`)
 if (!identifier || !password) throw new Error('no credentials: set PDS_IDENTIFIER and PDS_PASSWORD, or run from the project root with a .dev.vars')
 
 async function xrpc(nsid, body, token) {

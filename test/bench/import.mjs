@@ -12,14 +12,9 @@ import { AtpAgent } from '@atproto/api'
 import { Secp256k1Keypair } from '@atproto/crypto'
 import { blocksToCarFile, MemoryBlockstore, Repo, WriteOpAction } from '@atproto/repo'
 import { TID } from '@atproto/common-web'
-import { existsSync, readFileSync } from 'node:fs'
-import path from 'node:path'
+import { readFileSync } from 'node:fs'
+import { identifier, password, url } from './target.mjs'
 
-const root = path.resolve(import.meta.dirname, '../..')
-const devVars = existsSync(path.join(root, '.dev.vars'))
-  ? Object.fromEntries([...readFileSync(path.join(root, '.dev.vars'), 'utf8').matchAll(/^([A-Z0-9_]+)="?(.*?)"?$/gm)].map((m) => [m[1], m[2]]))
-  : {}
-const url = (process.env.PDS_URL ?? 'http://localhost:8787').replace(/\/$/, '')
 const sizes = (process.env.IMPORT_RECORDS ?? '1000,10000').split(',').map(Number)
 const round = (x, d = 1) => +x.toFixed(d)
 const rss = () => {
@@ -31,7 +26,7 @@ const rss = () => {
 }
 
 const agent = new AtpAgent({ service: url })
-await agent.login({ identifier: process.env.PDS_IDENTIFIER ?? devVars.PDS_HANDLE ?? 'dev.test', password: process.env.PDS_PASSWORD ?? devVars.ADMIN_PASSWORD })
+await agent.login({ identifier, password })
 const did = agent.session.did
 const results = []
 for (const n of sizes) {

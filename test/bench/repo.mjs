@@ -12,19 +12,14 @@
  *                 requests are found there by time and their D1 cost averaged per operation
  */
 import { AtpAgent } from '@atproto/api'
-import { existsSync, readFileSync } from 'node:fs'
-import path from 'node:path'
+import { readFileSync } from 'node:fs'
+import { identifier, password, url } from './target.mjs'
 
-const root = path.resolve(import.meta.dirname, '../..')
-const devVars = existsSync(path.join(root, '.dev.vars'))
-  ? Object.fromEntries([...readFileSync(path.join(root, '.dev.vars'), 'utf8').matchAll(/^([A-Z0-9_]+)="?(.*?)"?$/gm)].map((m) => [m[1], m[2]]))
-  : {}
-const url = (process.env.PDS_URL ?? 'http://localhost:8787').replace(/\/$/, '')
 const N = Number(process.env.N ?? 300)
 const REPO_RECORDS = Number(process.env.REPO_RECORDS ?? 10_000)
 
 const agent = new AtpAgent({ service: url })
-await agent.login({ identifier: process.env.PDS_IDENTIFIER ?? devVars.PDS_HANDLE ?? 'dev.test', password: process.env.PDS_PASSWORD ?? devVars.ADMIN_PASSWORD })
+await agent.login({ identifier, password })
 const did = agent.session.did
 const pct = (a, p) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(p * a.length))]
 const round = (x, d = 2) => +x.toFixed(d)
