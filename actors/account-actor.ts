@@ -17,8 +17,8 @@ import { Firehose, type SubscriberState } from './firehose'
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000
 const IMPORT_LEASE = 'import-lease'
-/** Longer than any import takes (staging is bounded by MAX_IMPORT_BYTES). */
-const IMPORT_LEASE_MS = 10 * 60 * 1000
+/** An import renews its lease as it goes (every 30 s); one whose Worker died frees it this long after. */
+const IMPORT_LEASE_MS = 3 * 60 * 1000
 
 export interface ActorState {
   /** Null until the actor has loaded its head since it last started. */
@@ -128,6 +128,14 @@ export class AccountActor extends Server<Env> {
     const lease = { id: crypto.randomUUID(), until: Date.now() + IMPORT_LEASE_MS }
     await this.ctx.storage.put(IMPORT_LEASE, lease)
     return { ok: true, lease: lease.id }
+  }
+
+  /** Extends the lease of an import still running; false if it lapsed (another import may have begun). */
+  async renewImport(lease: string): Promise<boolean> {
+    const held = await this.ctx.storage.get<{ id: string; until: number }>(IMPORT_LEASE)
+    if (held?.id !== lease || held.until <= Date.now()) return false
+    await this.ctx.storage.put(IMPORT_LEASE, { id: lease, until: Date.now() + IMPORT_LEASE_MS })
+    return true
   }
 
   /** Releases the lease (the import switched, failed or was refused). */

@@ -305,7 +305,13 @@ export class Committer {
       const { statements, events, active, moves } = await job.build(head.seq + 1, head)
       const last = events.at(-1)?.seq ?? head.seq
       // Nothing to change (e.g. activating an active account): no batch, no events.
-      if (statements.length + events.length > 0) {
+      if (events.length === 0 && statements.length > 0) {
+        // No seq to tell whether a failed batch landed (an unannounced import): D1 is read again next time.
+        await this.d1.batch(statements).catch((err: unknown) => {
+          this.#head = null
+          throw err
+        })
+      } else if (statements.length + events.length > 0) {
         if ((await this.#runBatch([...statements, ...eventStatements(this.d1, this.did, events)], last)) === 'unknown') {
           throw new Error('account event outcome unknown: D1 could not be read after the batch failed')
         }

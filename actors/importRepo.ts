@@ -2,26 +2,26 @@ import type { Secp256k1Keypair } from '@atproto/crypto'
 import { TID } from '@atproto/common-web'
 import { cidForLex, encode } from '@atproto/lex-cbor'
 import { signCommit } from '@atproto/repo'
-import { importSwitchStatements, type ImportSwitch } from '../src/db/importWrites'
+import { IMPORT_MARKER_PREFIX, importSwitchStatements } from '../src/db/importWrites'
+import { staleImport } from '../src/repo/import/importedCommit'
 import { encodeMessageFrame } from '../src/firehose/frames'
 import { storedCid } from '../src/lib/cid'
 import { carBytes } from '../src/repo/car'
 import { Refusal, type EventJob } from './commitTypes'
 
-/** What the Worker hands over once the imported blocks are staged (plain data). */
-export interface ImportRequest extends Omit<ImportSwitch, 'commit'> {
+/** What the Worker hands over once the imported repo is staged and verified (plain data; the rows stay in D1). */
+export interface ImportRequest {
+  /** The imported commit's MST root. */
+  dataCid: string
   /** The rev of the imported commit: ours must come after it and after our own. */
   importedRev: string
   /** Replace a repo here that is newer than the imported one (otherwise refused). */
   replace?: boolean
-  /** The lease from AccountActor.beginImport: one import at a time. */
+  /** The lease from AccountActor.beginImport (one import at a time); it names the staged rows. */
   lease: string
   /** False while the DID document points elsewhere (a did:plc being moved in): relays hear nothing yet. */
   announce: boolean
 }
-
-/** The MST root of a repo without records. */
-const EMPTY_MST = 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm'
 
 /**
  * Replaces the repo with an imported one (account migration). The imported
@@ -34,10 +34,8 @@ const EMPTY_MST = 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm'
 export function repoImport(d1: D1Database, did: string, keypair: Secp256k1Keypair, req: ImportRequest): EventJob['build'] {
   return async (seq, head) => {
     if (head.active) throw new Refusal('InvalidRequest', 'Deactivate the account before importing a repo (com.atproto.server.deactivateAccount)')
-    // Importing an older export over newer records (a re-run, a stale CAR) would lose them.
-    if (!req.replace && head.dataCid !== EMPTY_MST && head.rev > req.importedRev) {
-      throw new Refusal('InvalidRequest', `The repo here (rev ${head.rev}) is newer than the imported one (rev ${req.importedRev}); it was probably imported already. Add ?replace=true to replace it`)
-    }
+    const stale = staleImport(head, req.importedRev, req.replace ?? false)
+    if (stale) throw new Refusal('InvalidRequest', stale)
     const rev = TID.nextStr(head.rev > req.importedRev ? head.rev : req.importedRev)
     const commit = await signCommit({ did, version: 3, data: storedCid(req.dataCid), rev, prev: null }, keypair)
     const bytes = encode(commit as never)
@@ -45,7 +43,7 @@ export function repoImport(d1: D1Database, did: string, keypair: Secp256k1Keypai
     const now = Date.now()
     const blocks = carBytes(cid, [{ cid, bytes }])
     return {
-      statements: importSwitchStatements(d1, did, { ...req, commit: { cid, rev, bytes } }),
+      statements: importSwitchStatements(d1, did, { marker: `${IMPORT_MARKER_PREFIX}${req.lease}`, dataCid: req.dataCid, commit: { cid, rev, bytes } }),
       events: req.announce ? [{ seq, type: 'sync', frame: encodeMessageFrame('#sync', { seq, did, blocks, rev, time: new Date(now).toISOString() }), time: now }] : [],
       moves: { cid, rev, dataCid: req.dataCid },
     }

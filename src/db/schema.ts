@@ -247,3 +247,32 @@ export const oauthDpopJti = sqliteTable(
   },
   (t) => [index('oauth_dpop_jti_expires_idx').on(t.expiresAt)],
 )
+
+/**
+ * An import's verified MST nodes, staged by the Worker while it walks the
+ * imported repo (src/repo/import/): the actor's switch reads them in SQL, so
+ * no list of the repo's blocks ever passes through one Worker or one RPC.
+ * `marker` names the import (its lease); rows go with the switch or the cleanup.
+ */
+export const importNode = sqliteTable(
+  'import_node',
+  {
+    marker: text('marker').notNull(),
+    cid: text('cid').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.marker, t.cid] })],
+)
+
+/** An import's record index rows (and each record's blob CIDs, as a JSON array), staged like import_node. */
+export const importRecord = sqliteTable(
+  'import_record',
+  {
+    marker: text('marker').notNull(),
+    uri: text('uri').notNull(),
+    collection: text('collection').notNull(),
+    rkey: text('rkey').notNull(),
+    cid: text('cid').notNull(),
+    blobs: text('blobs').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.marker, t.uri] })],
+)

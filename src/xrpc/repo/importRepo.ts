@@ -1,60 +1,76 @@
-import { cborToLex, readCarWithRoot, verifyRepo } from '@atproto/repo'
 import { getAccount } from '../../db/accounts'
-import { dropStaged, stagingBatches } from '../../db/importWrites'
+import { dropAbandoned, dropStaged, IMPORT_MARKER_PREFIX } from '../../db/importWrites'
+import { getHeadState } from '../../db/repoRoot'
+import { exportSigningKey } from '../../identity/exportSigningKey'
 import { checkHostedHere } from '../../identity/hostedHere'
-import { findBlobUses } from '../../repo/prepareWrites'
+import { checkImportedCommit, staleImport, type ImportedCommit } from '../../repo/import/importedCommit'
+import { stageCar } from '../../repo/import/stageCar'
+import { walkStagedRepo } from '../../repo/import/walkStaged'
 import { actorFor } from '../../actorStub'
 import { InvalidRequestError, PayloadTooLargeError, XrpcError } from '../../lib/errors'
+import { log } from '../../lib/log'
 import { procedure } from '../method'
 
-/** A CAR this size is parsed in memory next to its blocks; Workers have 128 MB. */
-export const MAX_IMPORT_BYTES = 32 * 1024 * 1024
+/**
+ * The largest CAR taken. Memory no longer bounds it (the CAR streams into D1
+ * and is verified from there); Cloudflare's request body limit (100 MB on
+ * most plans) usually comes first.
+ */
+export const MAX_IMPORT_BYTES = 1024 * 1024 * 1024
+
+/** How often a long import renews its lease with the actor. */
+const RENEW_EVERY_MS = 30_000
 
 /**
  * Account migration: the repo exported by the old PDS becomes this account's
- * repo. Verified first (DID, MST, every record present), staged into D1, then
- * switched in one batch by the actor, which re-signs the head with our key.
- * Blobs follow with uploadBlob; listMissingBlobs says which. One import at
- * a time (the actor's lease); an export older than the repo here is refused
- * unless `?replace=true`.
+ * repo. Streamed into D1 under the actor's import lease (one import at a
+ * time), verified from there (commit for this DID signed by its key, MST,
+ * every record), then switched in one batch by the actor, which re-signs the
+ * head with our key. Blobs follow with uploadBlob; listMissingBlobs says
+ * which. An export older than the repo here is refused unless `?replace=true`.
  */
 export default procedure('com.atproto.repo.importRepo', { auth: 'full', input: 'raw', oauth: (p) => p.assertAccount({ attr: 'repo', action: 'manage' }) }, async ({ req, env, config, db }) => {
   if ((await getAccount(db, config)).active) {
     throw new InvalidRequestError('Deactivate the account before importing a repo (com.atproto.server.deactivateAccount)')
   }
   if (Number(req.headers.get('content-length') ?? 0) > MAX_IMPORT_BYTES) throw new PayloadTooLargeError(`Repo CAR is larger than ${MAX_IMPORT_BYTES} bytes`)
-  const car = new Uint8Array(await req.arrayBuffer())
-  if (car.byteLength > MAX_IMPORT_BYTES) throw new PayloadTooLargeError(`Repo CAR is larger than ${MAX_IMPORT_BYTES} bytes`)
-  if (car.byteLength === 0) throw new InvalidRequestError('Request body is empty')
-
-  let imported
-  let root
-  try {
-    const parsed = await readCarWithRoot(car)
-    root = parsed.root
-    imported = await verifyRepo(parsed.blocks, parsed.root, config.did)
-  } catch (err) {
-    throw new InvalidRequestError(`Invalid repo CAR: ${err instanceof Error ? err.message : String(err)}`)
-  }
-  const blocks = [...imported.commit.newBlocks].filter(([cid]) => !cid.equals(root)).map(([cid, bytes]) => ({ cid: cid.toString(), bytes }))
-  const records = imported.creates.map((c) => ({ uri: `at://${config.did}/${c.collection}/${c.rkey}`, collection: c.collection, rkey: c.rkey, cid: c.cid.toString() }))
-  const contents = new Map(blocks.map((b) => [b.cid, b.bytes]))
-  const blobRefs = records.flatMap((r) => findBlobUses(cborToLex(contents.get(r.cid)!), [], { legacy: true }).map((b) => ({ uri: r.uri, blobCid: b.cid })))
-  const dataCid = String((cborToLex(imported.commit.newBlocks.get(root)!) as { data: unknown }).data)
+  if (!req.body || req.headers.get('content-length') === '0') throw new InvalidRequestError('Request body is empty')
+  const replace = new URL(req.url).searchParams.get('replace') === 'true'
+  const signingKey = await exportSigningKey(config, env.CACHE)
 
   const actor = actorFor(env, config)
   const begun = await actor.beginImport()
   if (!begun.ok) throw new XrpcError(409, 'ImportInProgress', begun.message)
-  const marker = `import-${begun.lease}`
-  const replace = new URL(req.url).searchParams.get('replace') === 'true'
-  const announce = (await checkHostedHere(config, env.CACHE)).ok
+  const marker = `${IMPORT_MARKER_PREFIX}${begun.lease}`
+  let renewed = Date.now()
+  const renew = async () => {
+    if (Date.now() - renewed < RENEW_EVERY_MS) return
+    renewed = Date.now()
+    if (!(await actor.renewImport(begun.lease))) throw new InvalidRequestError('The import lease lapsed; start the import again')
+  }
+  const started = Date.now()
   try {
-    for (const batch of stagingBatches(env.DB, config.did, marker, blocks)) await env.DB.batch(batch)
-    const outcome = await actor.importRepo({ importedRev: imported.commit.rev, dataCid, blockCids: blocks.map((b) => b.cid), records, blobRefs, replace, lease: begun.lease, announce })
+    // We hold the lease: rows of any other marker are an import that died midway.
+    await env.DB.batch(dropAbandoned(env.DB, config.did, marker))
+    let imported: ImportedCommit | undefined
+    const staged = await stageCar(env.DB, config.did, marker, req.body, {
+      maxBytes: MAX_IMPORT_BYTES,
+      onProgress: renew,
+      // The commit usually comes first: a CAR for another DID, badly signed or stale is refused before the rest is staged.
+      onCommit: async (root, bytes) => {
+        imported = await checkImportedCommit(root, bytes, config.did, signingKey)
+        const stale = staleImport((await getHeadState(env.DB, config.did)).root, imported.rev, replace)
+        if (stale) throw new InvalidRequestError(stale)
+      },
+    })
+    const walked = await walkStagedRepo(env.DB, config.did, marker, imported!.dataCid, renew)
+    const announce = (await checkHostedHere(config, env.CACHE)).ok
+    const outcome = await actor.importRepo({ importedRev: imported!.rev, dataCid: imported!.dataCid, replace, lease: begun.lease, announce })
     if (!outcome.ok) throw new XrpcError(outcome.status, outcome.error, outcome.message)
+    log('info', 'repo imported', { records: walked.records, nodes: walked.nodes, blocks: staged.blocks, bytes: staged.bytes, ms: Date.now() - started })
   } catch (err) {
-    // Whatever stopped the switch, staged blocks are this import's own (no other runs meanwhile): remove them.
-    await env.DB.batch([dropStaged(env.DB, config.did, marker)]).catch(() => {})
+    // Whatever stopped the switch, rows under this marker are this import's own: remove them.
+    await env.DB.batch(dropStaged(env.DB, config.did, marker)).catch(() => {})
     throw err
   } finally {
     await actor.endImport(begun.lease)

@@ -1,6 +1,8 @@
 import { Secp256k1Keypair } from '@atproto/crypto'
 import { jsonToLex } from '@atproto/lex-json'
-import { blocksToCarFile, MemoryBlockstore, readCarWithRoot, Repo, verifyRepoCar, WriteOpAction } from '@atproto/repo'
+import { BlockMap, blocksToCarFile, MemoryBlockstore, readCarWithRoot, Repo, signCommit, verifyRepoCar, WriteOpAction } from '@atproto/repo'
+import * as dagCbor from '@ipld/dag-cbor'
+import { TID } from '@atproto/common-web'
 import { env } from 'cloudflare:workers'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
@@ -46,7 +48,7 @@ async function importCar(token: string, car: Uint8Array) {
 }
 
 const state = async () =>
-  env.DB.prepare("SELECT (SELECT cid FROM repo_root) AS root, (SELECT COUNT(*) FROM record) AS records, (SELECT COUNT(*) FROM repo_block) AS blocks, (SELECT COUNT(*) FROM repo_block WHERE repo_rev LIKE 'import-%') AS staged").first()
+  env.DB.prepare("SELECT (SELECT cid FROM repo_root) AS root, (SELECT COUNT(*) FROM record) AS records, (SELECT COUNT(*) FROM repo_block) AS blocks, (SELECT COUNT(*) FROM repo_block WHERE repo_rev LIKE 'import-%') + (SELECT COUNT(*) FROM import_node) + (SELECT COUNT(*) FROM import_record) AS staged").first()
 
 describe('com.atproto.repo.importRepo (account migration)', () => {
   it('refuses while the account is active, and refuses a bad CAR or another DID’s repo, changing nothing', async () => {
@@ -87,7 +89,8 @@ describe('com.atproto.repo.importRepo (account migration)', () => {
     const gone = await xrpc('com.atproto.repo.getRecord', { params: { repo: TEST_DID, collection: 'app.bsky.feed.post', rkey: old.uri.split('/').at(-1)! } })
     expect(gone.json.error).toBe('RecordNotFound')
     const { blocks } = await readCarWithRoot(exported)
-    const stored = await env.DB.prepare('SELECT cid FROM repo_block').all<{ cid: string }>()
+    // The old repo's blocks are only marked removed (an export in flight may still read them); the alarm prunes them.
+    const stored = await env.DB.prepare('SELECT cid FROM repo_block WHERE removed_at IS NULL').all<{ cid: string }>()
     expect(stored.results.map((r) => r.cid).sort()).toEqual(blocks.cids().map(String).sort())
 
     // The picture's bytes are still at the old PDS: listed as missing until uploaded.
@@ -176,3 +179,109 @@ describe('importRepo: one at a time, never backwards, legacy blob refs', () => {
     await xrpc('com.atproto.server.activateAccount', { token, method: 'POST' })
   })
 })
+
+describe('importRepo: streamed into D1 in pages, verified from there', () => {
+  const post = (i: number) => ({ $type: 'app.bsky.feed.post', text: `post ${i} ${'x'.repeat(200)}`, createdAt: '2025-01-01T00:00:00.000Z' })
+
+  it('imports a repo larger than one staging statement and one page of nodes and records, every record indexed', async () => {
+    const agent = await loggedInAgent()
+    const token = agent.session!.accessJwt
+    const storage = new MemoryBlockstore()
+    const n = 4500
+    const repo = await Repo.create(
+      storage,
+      TEST_DID,
+      await Secp256k1Keypair.create(),
+      Array.from({ length: n }, (_, i) => ({ action: WriteOpAction.Create, collection: 'app.bsky.feed.post', rkey: `3kaa${String(i).padStart(8, '0').replace(/[0189]/g, (d) => 'abcd'['0189'.indexOf(d)]!)}2`, record: post(i) as never })),
+    )
+    const car = await blocksToCarFile(repo.cid, storage.blocks)
+    expect(car.byteLength).toBeGreaterThan(1024 * 1024)
+    await xrpc('com.atproto.server.deactivateAccount', { token, body: {} })
+    const res = await importCar(token, car)
+    expect(res.status, JSON.stringify(res.json)).toBe(200)
+    expect(await state()).toMatchObject({ records: n, staged: 0 })
+    await xrpc('com.atproto.server.activateAccount', { token, method: 'POST' })
+    const exported = new Uint8Array(await (await worker.fetch(xrpcUrl('com.atproto.sync.getRepo', { did: TEST_DID }))).arrayBuffer())
+    expect((await verifyRepoCar(exported, TEST_DID, await didKeyFromDidDoc())).creates).toHaveLength(n)
+    const listed = await agent.com.atproto.repo.listRecords({ repo: TEST_DID, collection: 'app.bsky.feed.post', limit: 1 })
+    expect(listed.data.records[0]!.value).toMatchObject({ $type: 'app.bsky.feed.post' })
+  })
+
+  it('refuses a CAR cut between two blocks (the walk finds the missing ones) and a CAR cut mid-block, leaving nothing staged', async () => {
+    const agent = await loggedInAgent()
+    const token = agent.session!.accessJwt
+    await xrpc('com.atproto.server.deactivateAccount', { token, body: {} })
+    const before = await state()
+    const { car } = await exportFromOldPds()
+    // blocksToCarFile writes the commit first, then the MST and records: keep the header, the commit and one more block.
+    const cut = carPrefix(car, 2)
+    for (const bad of [cut, car.slice(0, car.byteLength - 7)]) {
+      const res = await importCar(token, bad)
+      expect([res.status, res.json.error], JSON.stringify(res.json)).toEqual([400, 'InvalidRequest'])
+      expect(res.json.message).toMatch(/^Invalid repo CAR: /)
+    }
+    expect(await state()).toEqual(before)
+    await xrpc('com.atproto.server.activateAccount', { token, method: 'POST' })
+  })
+
+  it('refuses an MST whose keys are out of order, changing nothing', async () => {
+    const agent = await loggedInAgent()
+    const token = agent.session!.accessJwt
+    await xrpc('com.atproto.server.deactivateAccount', { token, body: {} })
+    const before = await state()
+    const record = await block(post(1))
+    const node = await block({
+      l: null,
+      e: [
+        { p: 0, k: new TextEncoder().encode('app.bsky.feed.post/3kaaaaaaaaab2'), v: record.cid, t: null },
+        { p: 19, k: new TextEncoder().encode('3kaaaaaaaaaa2'), v: record.cid, t: null },
+      ],
+    })
+    const key = await Secp256k1Keypair.create()
+    const commit = await block(await signCommit({ did: TEST_DID, version: 3, data: node.cid, rev: TID.nextStr(), prev: null }, key))
+    const blocks = new BlockMap()
+    for (const b of [commit, node, record]) blocks.set(b.cid, b.bytes)
+    const res = await importCar(token, await blocksToCarFile(commit.cid, blocks))
+    expect([res.status, res.json.message]).toEqual([400, expect.stringContaining('out of order')])
+    expect(await state()).toEqual(before)
+    await xrpc('com.atproto.server.activateAccount', { token, method: 'POST' })
+  })
+
+  it('clears what an import that died midway left behind', async () => {
+    const agent = await loggedInAgent()
+    const token = agent.session!.accessJwt
+    await xrpc('com.atproto.server.deactivateAccount', { token, body: {} })
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO repo_block (did, cid, repo_rev, content, size, removed_at) VALUES (?, 'bafyleftover', 'import-dead', x'00', 1, ?)").bind(TEST_DID, Number.MAX_SAFE_INTEGER),
+      env.DB.prepare("INSERT INTO import_record (marker, uri, collection, rkey, cid, blobs) VALUES ('import-dead', 'at://x/y/z', 'y', 'z', 'bafyleftover', '[]')"),
+    ])
+    expect((await importCar(token, (await exportFromOldPds()).car)).status).toBe(200)
+    expect(await state()).toMatchObject({ records: 2, staged: 0 })
+    await xrpc('com.atproto.server.activateAccount', { token, method: 'POST' })
+  })
+})
+
+async function block(value: unknown) {
+  const bytes = dagCbor.encode(value)
+  return { cid: CID.createV1(dagCbor.code, await sha256.digest(bytes)), bytes }
+}
+
+/** The CAR's header and its first `count` blocks. */
+function carPrefix(car: Uint8Array, count: number): Uint8Array {
+  const varint = (at: number): [number, number] => {
+    let value = 0
+    let shift = 0
+    for (let i = at; ; i++) {
+      value += (car[i]! & 0x7f) * 2 ** shift
+      shift += 7
+      if (car[i]! < 0x80) return [value, i + 1]
+    }
+  }
+  let [len, at] = varint(0)
+  at += len
+  for (let i = 0; i < count; i++) {
+    ;[len, at] = varint(at)
+    at += len
+  }
+  return car.slice(0, at)
+}
