@@ -50,6 +50,8 @@ const mf = new Miniflare(
     unsafeTriggerHandlers: true,
     // No request.cf lookup on the network: the Worker does not read it.
     cf: false,
+    // Benchmarks read the isolate's heap over the inspector (test/bench/heap.mjs).
+    ...(process.env.PDS_INSPECTOR_PORT ? { inspectorPort: Number(process.env.PDS_INSPECTOR_PORT) } : {}),
     workers: [
       {
         ...workerOptions,

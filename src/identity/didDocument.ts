@@ -1,4 +1,5 @@
 import type { Config } from '../env'
+import { resolveDid, type ResolvedDidDocument } from './resolveDid'
 import { getSigningKey } from './signingKey'
 
 export interface DidDocument {
@@ -26,5 +27,21 @@ export async function buildDidDocument(config: Config, handle: string): Promise<
       },
     ],
     service: [{ id: '#atproto_pds', type: 'AtprotoPersonalDataServer', serviceEndpoint: config.publicUrl }],
+  }
+}
+
+/**
+ * The account's DID document as clients should see it (session `didDoc`,
+ * describeRepo): the did:web this PDS serves is its own rendering; any other
+ * DID (a did:plc) is the document its directory holds, KV-cached, since ours
+ * would claim this PDS and key before the PLC operation says so. Omitted
+ * (undefined) when it cannot be resolved right now: the field is optional.
+ */
+export async function accountDidDocument(config: Config, handle: string, cache: KVNamespace): Promise<DidDocument | ResolvedDidDocument | undefined> {
+  if (config.did === `did:web:${encodeURIComponent(config.hostname)}`) return buildDidDocument(config, handle)
+  try {
+    return (await resolveDid(config.did, config, cache)) ?? undefined
+  } catch {
+    return undefined
   }
 }

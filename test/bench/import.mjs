@@ -2,10 +2,12 @@
 /**
  * importRepo benchmark (account migration): builds repos of IMPORT_RECORDS
  * (default 1000,10000) posts for the PDS's own DID, as another PDS would
- * export them, and times importRepo with workerd's memory sampled.
+ * export them, and times importRepo with workerd's memory (RSS) sampled
+ * before and during it. Each size replaces the repo the previous one left.
  *
  *   PDS_URL, PDS_IDENTIFIER, PDS_PASSWORD  (defaults: localhost:8787 and .dev.vars)
  *   PDS_PID         optional: pid of the local workerd, for peak memory
+ *   PDS_INSPECTOR   optional: workerd's inspector URL (npm start with PDS_INSPECTOR_PORT), for the isolate's heap
  *   IMPORT_RECORDS  comma-separated repo sizes
  */
 import { AtpAgent } from '@atproto/api'
@@ -13,6 +15,7 @@ import { Secp256k1Keypair } from '@atproto/crypto'
 import { blocksToCarFile, MemoryBlockstore, Repo, WriteOpAction } from '@atproto/repo'
 import { TID } from '@atproto/common-web'
 import { readFileSync } from 'node:fs'
+import { heapSampler } from './heap.mjs'
 import { identifier, password, url } from './target.mjs'
 
 const sizes = (process.env.IMPORT_RECORDS ?? '1000,10000').split(',').map(Number)
@@ -25,9 +28,13 @@ const rss = () => {
   }
 }
 
-const agent = new AtpAgent({ service: url })
-await agent.login({ identifier, password })
-const did = agent.session.did
+// Tried twice: building a large repo outlasts workerd's idle keep-alive, and the first request may meet a closed socket.
+const login = async () => {
+  const agent = new AtpAgent({ service: url })
+  await agent.login({ identifier, password }).catch(() => agent.login({ identifier, password }))
+  return agent
+}
+const did = (await login()).session.did
 const results = []
 for (const n of sizes) {
   const storage = new MemoryBlockstore()
@@ -39,7 +46,12 @@ for (const n of sizes) {
   }))
   const repo = await Repo.create(storage, did, await Secp256k1Keypair.create(), writes)
   const car = await blocksToCarFile(repo.cid, storage.blocks)
+  // Logged in once the CAR is built: building 100k records outlasts an idle keep-alive connection.
+  const agent = await login()
   await agent.com.atproto.server.deactivateAccount({})
+  const heap = process.env.PDS_INSPECTOR ? await heapSampler(process.env.PDS_INSPECTOR) : null
+  const heapBase = await heap?.now()
+  const stopHeap = heap?.start()
   const base = rss()
   let peak = base
   const sampler = setInterval(() => (peak = Math.max(peak ?? 0, rss() ?? 0)), 10)
@@ -51,9 +63,20 @@ for (const n of sizes) {
   })
   const ms = performance.now() - t0
   clearInterval(sampler)
+  const heapPeak = await stopHeap?.()
+  heap?.close()
   const body = await res.text()
   await agent.com.atproto.server.activateAccount()
-  results.push({ records: n, carMb: round(car.byteLength / 1024 / 1024, 2), status: res.status, ms: round(ms), ...(res.ok ? {} : { error: body.slice(0, 200) }), ...(base !== null ? { rssBaseMb: round(base), rssPeakMb: round(peak) } : {}) })
+  results.push({
+    records: n,
+    carMb: round(car.byteLength / 1024 / 1024, 2),
+    status: res.status,
+    seconds: round(ms / 1000, 2),
+    recordsPerSecond: Math.round(n / (ms / 1000)),
+    ...(res.ok ? {} : { error: body.slice(0, 200) }),
+    ...(heap ? { heapBaseMb: round(heapBase), heapPeakMb: round(heapPeak.peak), heapAfterGcMaxMb: round(heapPeak.retained) } : {}),
+    ...(base !== null ? { rssBaseMb: round(base), rssPeakMb: round(peak), rssGrowthMb: round(peak - base) } : {}),
+  })
 }
 console.table(results)
 console.log(JSON.stringify({ importRepo: results }))

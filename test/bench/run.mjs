@@ -20,7 +20,15 @@ if (!process.env.PDS_URL) {
   const state = process.env.BENCH_STATE ?? path.join(root, '.wrangler/bench-state')
   mkdirSync(state, { recursive: true })
   const script = process.env.BENCH_SERVER === 'dev' ? 'src/dev/start.mjs' : 'src/dev/serve.mjs'
-  server = spawn('node', [script, '--port', port, '--persist-to', state], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], detached: true })
+  // The import bench reads the Worker isolate's heap over workerd's inspector (npm start only).
+  const inspectorPort = benches.includes('import') && process.env.BENCH_SERVER !== 'dev' ? String(Number(port) + 1) : null
+  server = spawn('node', [script, '--port', port, '--persist-to', state], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+    env: inspectorPort ? { ...process.env, PDS_INSPECTOR_PORT: inspectorPort } : process.env,
+  })
+  if (inspectorPort) env.PDS_INSPECTOR ??= `http://127.0.0.1:${inspectorPort}`
   // The server's log lines carry each request's D1 cost: keep them for the per-operation summary.
   env.PDS_LOG ??= path.join(state, 'server.log')
   const logFile = createWriteStream(env.PDS_LOG)

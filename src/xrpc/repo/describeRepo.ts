@@ -1,6 +1,6 @@
 import { recordReader } from '../../db/readReplica'
 import { repoDescription } from '../../db/records'
-import { buildDidDocument } from '../../identity/didDocument'
+import { accountDidDocument } from '../../identity/didDocument'
 import { InvalidRequestError } from '../../lib/errors'
 import { query } from '../method'
 import { namesAccount } from '../repoParam'
@@ -13,7 +13,7 @@ export default query('com.atproto.repo.describeRepo', {}, async ({ env, config, 
     json: {
       handle,
       did: config.did,
-      didDoc: await buildDidDocument(config, handle),
+      didDoc: await accountDidDocument(config, handle, env.CACHE),
       collections,
       // Our own did:web document names this handle, and this PDS answers its atproto-did.
       handleIsCorrect: true,

@@ -52,6 +52,6 @@ export default procedure<Input>('com.atproto.server.createAccount', {}, async ({
   const account = await getAccount(db, config)
   if (handle !== account.handle) throw new InvalidRequestError(`This PDS hosts ${config.did} as ${account.handle} (PDS_HANDLE), not ${handle}`, 'InvalidHandle')
   if (account.active) throw new InvalidRequestError(`${config.did} already has an active repo here; deactivate it (com.atproto.server.deactivateAccount) before moving it in again`, 'AlreadyExists')
-  const session = await openSession(db, config, Scope.Access, null, account)
+  const session = await openSession(db, config, env.CACHE, Scope.Access, null, account)
   return { json: { accessJwt: session.accessJwt, refreshJwt: session.refreshJwt, handle: session.handle, did: session.did } }
 })

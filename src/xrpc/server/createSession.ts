@@ -10,12 +10,12 @@ interface Input {
   password: string
 }
 
-export default procedure<Input>('com.atproto.server.createSession', {}, async ({ db, config, req, input }) => {
+export default procedure<Input>('com.atproto.server.createSession', {}, async ({ db, env, config, req, input }) => {
   // Reserved before the password is checked: parallel attempts cannot all pass the limit.
   const attempt = await reserveLogin(db, req)
   const account = await getAccount(db, config)
   const credential = await checkCredentials(db, config, account, input.identifier, input.password)
   if (!credential) throw new AuthRequiredError('Invalid identifier or password')
   await attempt.release()
-  return { json: await openSession(db, config, credential.scope, credential.appPasswordName, account) }
+  return { json: await openSession(db, config, env.CACHE, credential.scope, credential.appPasswordName, account) }
 })

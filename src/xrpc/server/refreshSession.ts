@@ -6,7 +6,7 @@ import { InvalidTokenError } from '../../lib/errors'
 import { procedure } from '../method'
 
 /** Rotation: the presented refresh token is consumed; reusing it later fails. */
-export default procedure('com.atproto.server.refreshSession', { auth: 'refresh', input: 'none' }, async ({ db, config, auth }) => {
+export default procedure('com.atproto.server.refreshSession', { auth: 'refresh', input: 'none' }, async ({ db, env, config, auth }) => {
   const row = await takeRefreshToken(db, auth!.jti ?? '', auth!.did)
   if (!row) throw new InvalidTokenError('Token has been revoked')
   let scope: typeof Scope.Access | typeof Scope.AppPass | typeof Scope.AppPassPrivileged = Scope.Access
@@ -15,5 +15,5 @@ export default procedure('com.atproto.server.refreshSession', { auth: 'refresh',
     if (!appPassword) throw new InvalidTokenError('Token has been revoked')
     scope = appPassword.privileged ? Scope.AppPassPrivileged : Scope.AppPass
   }
-  return { json: await openSession(db, config, scope, row.appPasswordName) }
+  return { json: await openSession(db, config, env.CACHE, scope, row.appPasswordName) }
 })
