@@ -17,8 +17,12 @@ import { Firehose, type SubscriberState } from './firehose'
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000
 const IMPORT_LEASE = 'import-lease'
-/** An import renews its lease as it goes (every 30 s); one whose Worker died frees it this long after. */
-const IMPORT_LEASE_MS = 3 * 60 * 1000
+/**
+ * An import renews its lease as it goes (every 15 s); one whose Worker died
+ * (a client that went away) frees it this long after. Also longer than the
+ * switch's one D1 batch may take (30 s), which runs on a renewed lease.
+ */
+const IMPORT_LEASE_MS = 60 * 1000
 
 export interface ActorState {
   /** Null until the actor has loaded its head since it last started. */
@@ -150,6 +154,8 @@ export class AccountActor extends Server<Env> {
     const committer = this.#getCommitter()
     const held = await this.ctx.storage.get<{ id: string; until: number }>(IMPORT_LEASE)
     if (held?.id !== request.lease || held.until <= Date.now()) return { ok: false, status: 400, error: 'InvalidRequest', message: 'The import lease lapsed; start the import again' }
+    // Renewed for the switch: no other import may begin (and clear this one's rows as abandoned) while it runs.
+    await this.ctx.storage.put(IMPORT_LEASE, { id: request.lease, until: Date.now() + IMPORT_LEASE_MS })
     try {
       await committer.emitEvent(repoImport(this.#d1, config.did, await getSigningKey(config.signingKeyHex), request))
     } catch (err) {

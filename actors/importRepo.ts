@@ -13,6 +13,8 @@ import { Refusal, type EventJob } from './commitTypes'
 export interface ImportRequest {
   /** The imported commit's MST root. */
   dataCid: string
+  /** What the Worker's walk staged (import_node, import_record rows). */
+  staged: { nodes: number; records: number }
   /** The rev of the imported commit: ours must come after it and after our own. */
   importedRev: string
   /** Replace a repo here that is newer than the imported one (otherwise refused). */
@@ -43,7 +45,7 @@ export function repoImport(d1: D1Database, did: string, keypair: Secp256k1Keypai
     const now = Date.now()
     const blocks = carBytes(cid, [{ cid, bytes }])
     return {
-      statements: importSwitchStatements(d1, did, { marker: `${IMPORT_MARKER_PREFIX}${req.lease}`, dataCid: req.dataCid, commit: { cid, rev, bytes } }),
+      statements: importSwitchStatements(d1, did, { marker: `${IMPORT_MARKER_PREFIX}${req.lease}`, staged: req.staged, dataCid: req.dataCid, commit: { cid, rev, bytes } }),
       events: req.announce ? [{ seq, type: 'sync', frame: encodeMessageFrame('#sync', { seq, did, blocks, rev, time: new Date(now).toISOString() }), time: now }] : [],
       moves: { cid, rev, dataCid: req.dataCid },
     }

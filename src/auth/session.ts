@@ -22,7 +22,7 @@ export async function describeSession(db: Db, config: Config, cache: KVNamespace
     // No mailer: sign-in codes by email are never on; an address set by the owner is confirmed (README "Email").
     ...(email ? { email: email.email, emailConfirmed: email.confirmedAt !== null } : { emailConfirmed: false }),
     emailAuthFactor: false,
-    didDoc: await accountDidDocument(config, account.handle, cache),
+    didDoc: await accountDidDocument(config, account.handle, cache, { onlyIfHere: true }),
     active: account.active,
     ...(account.status ? { status: account.status } : {}),
   }

@@ -12,6 +12,9 @@ import { base58btc } from 'multiformats/bases/base58'
 import { Checkpoint } from './migrate/checkpoint.mjs'
 import { ask, Progress } from './migrate/terminal.mjs'
 
+/** How long an import waits for an earlier one here (the server's lease lapses a minute after its client went away). */
+const IMPORT_WAIT_MS = 120_000
+const IMPORT_RETRY_MS = 5_000
 const STEPS = ['createAccount', 'importRepo', 'preferences', 'blobs', 'plcSign', 'plcSubmit', 'activate', 'deactivateOld', 'verify']
 
 const { values: opts } = parseArgs({
@@ -131,12 +134,22 @@ await run(1, 'importRepo', `Export the repo from ${opts.from} and import it`, as
   const car = (await old.com.atproto.sync.getRepo({ did })).data
   writeFileSync(carFile, car)
   console.log(`  ${(car.byteLength / 1024 / 1024).toFixed(1)} MB exported (kept in ${carFile} to verify against)`)
-  try {
-    await ours.com.atproto.repo.importRepo(car, { encoding: 'application/vnd.ipld.car' })
-  } catch (err) {
-    // A run that imported but stopped before writing the checkpoint: the repo here is that import.
-    if (!/imported already/.test(err.message)) fail(`importRepo refused: ${err.message}`)
-    console.log('  already imported')
+  // An interrupted run's import may still hold the lease here (until it finishes, or lapses a minute after its client went away).
+  for (let waited = 0; ; waited += IMPORT_RETRY_MS) {
+    try {
+      await ours.com.atproto.repo.importRepo(car, { encoding: 'application/vnd.ipld.car' })
+      break
+    } catch (err) {
+      if (err?.error === 'ImportInProgress' && waited < IMPORT_WAIT_MS) {
+        if (waited === 0) console.log('  an earlier import (an interrupted run?) is still running here; waiting for it to finish or lapse')
+        await new Promise((r) => setTimeout(r, IMPORT_RETRY_MS))
+        continue
+      }
+      // A run that imported but stopped before writing the checkpoint: the repo here is that import.
+      if (!/imported already/.test(err.message)) fail(`importRepo refused: ${err.message}`)
+      console.log('  already imported')
+      break
+    }
   }
 })
 

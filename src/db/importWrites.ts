@@ -117,15 +117,18 @@ export function dropAbandoned(d1: D1Database, did: string, marker: string): D1Pr
 export interface ImportSwitch {
   /** The import's marker: its staged blocks and rows. */
   marker: string
+  /** How many nodes and records the walk staged: the switch refuses to run on anything else. */
+  staged: { nodes: number; records: number }
   commit: { cid: string; rev: string; bytes: Uint8Array }
   dataCid: string
 }
 
 /**
  * The switch, in a fixed number of statements whatever the repo's size (each
- * set-based over the staged rows). The first one fails the whole batch if a
- * block the new head needs is missing (e.g. pruned since the walk found it),
- * so the head never points at an incomplete repo.
+ * set-based over the staged rows). The first one fails the whole batch if the
+ * staged rows are not exactly what the walk staged, or a block the new head
+ * needs is missing (e.g. pruned since the walk found it), so the head never
+ * points at an incomplete repo.
  */
 export function importSwitchStatements(d1: D1Database, did: string, s: ImportSwitch): D1PreparedStatement[] {
   const rev = s.commit.rev
@@ -136,9 +139,11 @@ export function importSwitchStatements(d1: D1Database, did: string, s: ImportSwi
     d1
       .prepare(
         `INSERT INTO repo_root (did, cid, rev, data_cid, indexed_at)
-         SELECT ?1, NULL, ?2, '', 0 WHERE EXISTS (SELECT 1 FROM (${reachable}) n WHERE NOT EXISTS (SELECT 1 FROM repo_block b WHERE b.did = ?1 AND b.cid = n.cid))`,
+         SELECT ?1, NULL, ?2, '', 0
+         WHERE (SELECT COUNT(*) FROM import_node WHERE marker = ?3) != ?4 OR (SELECT COUNT(*) FROM import_record WHERE marker = ?3) != ?5
+            OR EXISTS (SELECT 1 FROM (${reachable}) n WHERE NOT EXISTS (SELECT 1 FROM repo_block b WHERE b.did = ?1 AND b.cid = n.cid))`,
       )
-      .bind(did, rev, s.marker),
+      .bind(did, rev, s.marker, s.staged.nodes, s.staged.records),
     ...blockInserts(d1, did, [{ cid: s.commit.cid, rev, bytes: s.commit.bytes }]),
     d1.prepare(`UPDATE repo_block SET repo_rev = ?2, removed_at = NULL WHERE did = ?1 AND cid IN (${reachable})`).bind(did, rev, s.marker),
     // Staged blocks the new repo does not reach (extras in the CAR) go; the old repo's are marked removed.

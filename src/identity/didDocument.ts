@@ -1,5 +1,5 @@
 import type { Config } from '../env'
-import { resolveDid, type ResolvedDidDocument } from './resolveDid'
+import { getServiceEndpoint, resolveDid, type ResolvedDidDocument } from './resolveDid'
 import { getSigningKey } from './signingKey'
 
 export interface DidDocument {
@@ -31,17 +31,23 @@ export async function buildDidDocument(config: Config, handle: string): Promise<
 }
 
 /**
- * The account's DID document as clients should see it (session `didDoc`,
- * describeRepo): the did:web this PDS serves is its own rendering; any other
- * DID (a did:plc) is the document its directory holds, KV-cached, since ours
- * would claim this PDS and key before the PLC operation says so. Omitted
- * (undefined) when it cannot be resolved right now: the field is optional.
+ * The account's DID document as clients should see it: the did:web this PDS
+ * serves is its own rendering; any other DID (a did:plc) is the document its
+ * directory holds, KV-cached, since ours would claim this PDS and key before
+ * the PLC operation says so. Undefined when it cannot be resolved right now
+ * (the field is optional), and, with `onlyIfHere` (sessions), while it names
+ * another PDS: @atproto/api's agent sends a session's requests to the PDS its
+ * didDoc names, so an account being moved in would be routed back to its old
+ * host (the reference PDS leaves didDoc out of sessions altogether by default).
  */
-export async function accountDidDocument(config: Config, handle: string, cache: KVNamespace): Promise<DidDocument | ResolvedDidDocument | undefined> {
+export async function accountDidDocument(config: Config, handle: string, cache: KVNamespace, opts: { onlyIfHere?: boolean } = {}): Promise<DidDocument | ResolvedDidDocument | undefined> {
   if (config.did === `did:web:${encodeURIComponent(config.hostname)}`) return buildDidDocument(config, handle)
+  let doc
   try {
-    return (await resolveDid(config.did, config, cache)) ?? undefined
+    doc = await resolveDid(config.did, config, cache)
   } catch {
     return undefined
   }
+  if (!doc || (opts.onlyIfHere && getServiceEndpoint(doc, 'atproto_pds') !== config.publicUrl)) return undefined
+  return doc
 }

@@ -1,7 +1,8 @@
 /**
  * `npm run migrate` against the reference PDS as the old host: a dry run
- * changes nothing, a run stopped after every step and resumed ends moved and
- * verified, and a rerun afterwards has nothing left to do.
+ * changes nothing, a run stopped after every step (and killed midway through
+ * the import and the blob copy) and resumed ends moved and verified, without
+ * copying a blob twice, and a rerun afterwards has nothing left to do.
  */
 import { AtpAgent } from '@atproto/api'
 import { verifyRepoCar } from '@atproto/repo'
@@ -35,14 +36,17 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true })
 })
 
-/** Runs the CLI; a prompt for the PLC code is answered with the token the reference "mailed". */
-function migrate(...extra: string[]): Promise<{ code: number | null; out: string }> {
+/** Runs the CLI; a prompt for the PLC code is answered with the token the reference "mailed". `killWhen`: SIGKILL it once its output matches. */
+function migrate(...options: (string | { killWhen: RegExp })[]): Promise<{ code: number | null; out: string }> {
+  const killWhen = options.find((a): a is { killWhen: RegExp } => typeof a !== 'string')?.killWhen
+  const extra = options.filter((a): a is string => typeof a === 'string')
   const args = ['src/cli/migrate.mjs', '--from', ref.url, '--handle', ref.identifier, '--to', ours.url, '--plc', ref.plc, '--checkpoint', path.join(work, 'checkpoint.json'), ...extra]
   const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, OLD_PASSWORD: ref.password, NEW_PASSWORD: ours.password }, stdio: ['pipe', 'pipe', 'pipe'] })
   let out = ''
   let answered = false
   const onData = async (d: Buffer) => {
     out += d
+    if (killWhen?.test(out)) child.kill('SIGKILL')
     if (!answered && out.includes('confirmation code')) {
       answered = true
       child.stdin.write(`${await mailedToken(ref.emailTokens, ref.did)}\n`)
@@ -63,13 +67,44 @@ describe('npm run migrate', () => {
     expect((await old.com.atproto.sync.getRepoStatus({ did: ref.did })).data.active).toBe(true)
   })
 
-  it('stopped after every step and resumed, it ends moved and verified; a rerun finds nothing to do', async () => {
+  it('stopped after every step and killed midway through the import and the blobs, resumed it ends moved and verified; a rerun finds nothing to do', async () => {
     const before = await snapshot(old, ref.did)
-    for (const stop of STEPS.slice(0, -1)) {
+    const stopAfter = async (stop: string) => {
       const { code, out } = await migrate('--stop-after', stop)
       expect([stop, code], out).toEqual([stop, 0])
       expect(out).toContain(`Stopped after ${stop}`)
+      return out
     }
+    await stopAfter('createAccount')
+
+    // A run killed while its import was uploading: the server holds a lease for an import whose client is gone.
+    const owner = new AtpAgent({ service: ours.url })
+    await owner.login({ identifier: ref.did, password: ours.password })
+    const exported = (await old.com.atproto.sync.getRepo({ did: ref.did })).data
+    const abort = new AbortController()
+    const half = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(exported.slice(0, exported.byteLength >> 1)) })
+    const dying = fetch(`${ours.url}/xrpc/com.atproto.repo.importRepo`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${owner.session!.accessJwt}`, 'content-type': 'application/vnd.ipld.car' },
+      body: half,
+      duplex: 'half',
+      signal: abort.signal,
+    } as RequestInit).catch(() => null)
+    await new Promise((r) => setTimeout(r, 1000))
+    abort.abort()
+    await dying
+    // The rerun waits the dead import out (or finds it gone) and imports; nothing of the dead one is left.
+    await stopAfter('importRepo')
+    await stopAfter('preferences')
+
+    // Killed once the first of the two blobs is uploaded: the rerun copies only what is still missing.
+    const killed = await migrate({ killWhen: /1\/2 blobs/ })
+    expect(killed.code, killed.out).toBe(null)
+    const status = (await owner.com.atproto.server.checkAccountStatus()).data
+    expect(status.importedBlobs).toBeGreaterThanOrEqual(1)
+    const resumed = await stopAfter('blobs')
+    expect(resumed.match(/\d+\/\d+ blobs/g) ?? []).toHaveLength(status.expectedBlobs - status.importedBlobs)
+    for (const stop of STEPS.slice(4, -1)) await stopAfter(stop)
     const last = await migrate()
     expect(last.code, last.out).toBe(0)
     expect(last.out).toContain(`✓ ${ref.did} now lives at ${ours.url}`)

@@ -19,7 +19,7 @@ import { procedure } from '../method'
 export const MAX_IMPORT_BYTES = 1024 * 1024 * 1024
 
 /** How often a long import renews its lease with the actor. */
-const RENEW_EVERY_MS = 30_000
+const RENEW_EVERY_MS = 15_000
 
 /**
  * Account migration: the repo exported by the old PDS becomes this account's
@@ -65,7 +65,7 @@ export default procedure('com.atproto.repo.importRepo', { auth: 'full', input: '
     })
     const walked = await walkStagedRepo(env.DB, config.did, marker, imported!.dataCid, renew)
     const announce = (await checkHostedHere(config, env.CACHE)).ok
-    const outcome = await actor.importRepo({ importedRev: imported!.rev, dataCid: imported!.dataCid, replace, lease: begun.lease, announce })
+    const outcome = await actor.importRepo({ importedRev: imported!.rev, dataCid: imported!.dataCid, staged: walked, replace, lease: begun.lease, announce })
     if (!outcome.ok) throw new XrpcError(outcome.status, outcome.error, outcome.message)
     log('info', 'repo imported', { records: walked.records, nodes: walked.nodes, blocks: staged.blocks, bytes: staged.bytes, ms: Date.now() - started })
   } catch (err) {

@@ -101,6 +101,8 @@ export async function startOurPds(opts: { did: string; handle: string; plc: stri
   const plain = (value: string) => ({ type: 'plain_text' as const, value })
   const worker = await unstable_startWorker({
     config: path.join(root, 'wrangler.toml'),
+    // Never the developer's .dev.vars: its secrets would take over when wrangler reloads the Worker.
+    envFiles: [path.join(persist, 'no-such.env')],
     bindings: {
       PDS_HOSTNAME: plain(`localhost:${port}`),
       PDS_DID: plain(opts.did),
