@@ -76,10 +76,11 @@ export function commitStatements(d1: D1Database, group: CommitRows[]): D1Prepare
   if (removed.length > 0) {
     // Marked, not deleted: an export of an older commit may still be reading it (pruneRemovedBlocks).
     // Two records may share content (one CID): keep a block some record still points at.
+    // `+removed_at` keeps SQLite on the primary key (see blocks.ts), not a scan of every live block.
     stmts.push(
       d1
         .prepare(
-          `UPDATE repo_block SET removed_at = ?3 WHERE did = ?1 AND cid IN (SELECT value FROM json_each(?2)) AND removed_at IS NULL
+          `UPDATE repo_block SET removed_at = ?3 WHERE did = ?1 AND cid IN (SELECT value FROM json_each(?2)) AND +removed_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM record r WHERE r.did = ?1 AND r.cid = repo_block.cid)`,
         )
         .bind(did, JSON.stringify(removed), Date.now()),
