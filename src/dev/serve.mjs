@@ -50,6 +50,8 @@ const mf = new Miniflare(
     // wrangler dev keeps its state in <persist-to>/v3; so do we, to share it.
     resourcePersistencePath: path.join(path.resolve(flags.persistTo ?? DEFAULT_PERSIST), 'v3'),
     unsafeTriggerHandlers: true,
+    // INSPECTOR_PORT=N: the V8 inspector (Chrome DevTools, CPU profiles) of every isolate.
+    inspectorPort: Number(process.env.INSPECTOR_PORT ?? 0) || undefined,
     // No request.cf lookup on the network: the Worker does not read it.
     cf: false,
     workers: [
