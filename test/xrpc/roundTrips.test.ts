@@ -77,6 +77,10 @@ describe('D1 round trips per request', () => {
     expect(get.line).toMatchObject({ d1: 1, statements: 1 })
     expect(get.line.actorCalls ?? 0).toBe(0)
     expect(get.line.rowsRead).toBeLessThanOrEqual(3)
+    // By handle: the handle check rides in the same query.
+    const byHandle = await traced('com.atproto.repo.getRecord', { params: { repo: TEST_HANDLE, collection: 'app.bsky.feed.post', rkey } })
+    expect(byHandle.line).toMatchObject({ d1: 1, statements: 1 })
+    expect(JSON.parse(new TextDecoder().decode(byHandle.body))).toEqual(JSON.parse(new TextDecoder().decode(get.body)))
 
     const page = await traced('com.atproto.repo.listRecords', { params: { repo: TEST_DID, collection: 'app.bsky.feed.post', limit: 50 } })
     expect(page.line).toMatchObject({ d1: 1, statements: 1 })
