@@ -372,6 +372,7 @@ export class Committer {
     const firehoseOps: { action: string; path: string; cid: Cid | null; prev?: Cid }[] = []
     const upserts: CommitRows['upserts'] = []
     const deletes: string[] = []
+    const replaced: string[] = []
     const blobRefs: CommitRows['blobRefs'] = []
     const blobUses: BlobUse[] = []
     const seen = new Set<string>()
@@ -410,6 +411,7 @@ export class Committer {
       ops.push({ action: action === 'create' ? WriteOpAction.Create : WriteOpAction.Update, collection: w.collection as never, rkey: w.rkey as never, record })
       firehoseOps.push(action === 'create' ? { action, path, cid } : { action, path, cid, prev: current! })
       upserts.push({ uri, collection: w.collection, rkey: w.rkey, cid: cid.toString() })
+      if (current) replaced.push(uri)
       for (const b of w.blobs) {
         blobRefs.push({ uri, blobCid: b.cid })
         blobUses.push(b)
@@ -445,6 +447,7 @@ export class Committer {
       removedCids: commit.removedCids.toList().map((c) => c.toString()),
       upserts,
       deletes,
+      replaced,
       blobRefs,
       event: { seq, type: 'commit', frame, time: Date.now() },
     }

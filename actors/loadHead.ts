@@ -86,6 +86,7 @@ async function createRepo(
       removedCids: [],
       upserts: [],
       deletes: [],
+      replaced: [],
       blobRefs: [],
       event: sync,
     }]),

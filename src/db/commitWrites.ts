@@ -22,6 +22,8 @@ export interface CommitRows {
   removedCids: string[]
   upserts: { uri: string; collection: string; rkey: string; cid: string }[]
   deletes: string[]
+  /** URIs of the upserts that replaced a stored record (updates): their old blob references go. */
+  replaced: string[]
   blobRefs: { uri: string; blobCid: string }[]
   event: EventRow
 }
@@ -36,7 +38,10 @@ export function commitStatements(d1: D1Database, group: CommitRows[]): D1Prepare
   // Net effect of the group, commit by commit in order.
   const blocks = new Map<string, { rev: string; bytes: Uint8Array } | null>()
   const records = new Map<string, RecordRow | null>()
+  /** Records whose stored blob references may be stale: deleted or updated. A create has none. */
+  const dropRefs = new Set<string>()
   for (const c of group) {
+    for (const uri of [...c.deletes, ...c.replaced]) dropRefs.add(uri)
     for (const cid of c.removedCids) blocks.set(cid, null)
     for (const [cid, bytes] of c.blocks) blocks.set(cid, { rev: c.rev, bytes })
     for (const uri of c.deletes) records.set(uri, null)
@@ -54,9 +59,9 @@ export function commitStatements(d1: D1Database, group: CommitRows[]): D1Prepare
     stmts.push(d1.prepare('DELETE FROM record WHERE uri IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(deletes)))
   }
   stmts.push(...recordInserts(d1, did, upserts.map(({ blobs: _, ...r }) => r)))
-  if (records.size > 0) {
+  if (dropRefs.size > 0) {
     // An update or delete drops the record's old blob references; the final writes add theirs below.
-    stmts.push(d1.prepare('DELETE FROM record_blob WHERE record_uri IN (SELECT value FROM json_each(?1))').bind(JSON.stringify([...records.keys()])))
+    stmts.push(d1.prepare('DELETE FROM record_blob WHERE record_uri IN (SELECT value FROM json_each(?1))').bind(JSON.stringify([...dropRefs])))
   }
   const blobRefs = upserts.flatMap((r) => r.blobs.map((blobCid) => ({ uri: r.uri, blobCid })))
   if (blobRefs.length > 0) {
@@ -76,10 +81,11 @@ export function commitStatements(d1: D1Database, group: CommitRows[]): D1Prepare
   if (removed.length > 0) {
     // Marked, not deleted: an export of an older commit may still be reading it (pruneRemovedBlocks).
     // Two records may share content (one CID): keep a block some record still points at.
+    // `+removed_at` keeps SQLite on the primary key (see blocks.ts), not a scan of every live block.
     stmts.push(
       d1
         .prepare(
-          `UPDATE repo_block SET removed_at = ?3 WHERE did = ?1 AND cid IN (SELECT value FROM json_each(?2)) AND removed_at IS NULL
+          `UPDATE repo_block SET removed_at = ?3 WHERE did = ?1 AND cid IN (SELECT value FROM json_each(?2)) AND +removed_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM record r WHERE r.did = ?1 AND r.cid = repo_block.cid)`,
         )
         .bind(did, JSON.stringify(removed), Date.now()),

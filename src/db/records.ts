@@ -14,6 +14,21 @@ export async function getRecord(d1: D1Reader, uri: string): Promise<StoredRecord
   return row ? { uri: row.uri, cid: row.cid, content: new Uint8Array(row.content) } : null
 }
 
+/**
+ * A record of the account whose current handle is `handle`, in the same one
+ * query: null when there is no such record or the handle is not the account's.
+ */
+export async function getRecordByHandle(d1: D1Reader, did: string, handle: string, uri: string): Promise<StoredRecord | null> {
+  const row = await d1
+    .prepare(
+      `SELECT r.uri, r.cid, b.content FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid
+       WHERE r.uri = ?1 AND EXISTS (SELECT 1 FROM account a WHERE a.did = ?2 AND a.handle = ?3)`,
+    )
+    .bind(uri, did, handle)
+    .first<{ uri: string; cid: string; content: ArrayBuffer }>()
+  return row ? { uri: row.uri, cid: row.cid, content: new Uint8Array(row.content) } : null
+}
+
 /** Newest rkey first by default (TIDs sort by time), as the reference PDS. */
 export async function listRecords(d1: D1Reader, did: string, collection: string, opts: { limit: number; cursor?: string; reverse: boolean }): Promise<StoredRecord[]> {
   const order = opts.reverse ? 'ASC' : 'DESC'

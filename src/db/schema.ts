@@ -2,6 +2,7 @@
  * Everything D1 holds. `npm run drizzle:generate` turns changes here into SQL
  * under migrations/, which `wrangler d1 migrations apply` runs.
  */
+import { sql } from 'drizzle-orm'
 import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 
 /** The account's lifecycle and current handle (a did:web handle can change). */
@@ -39,7 +40,13 @@ export const repoBlock = sqliteTable(
      */
     removedAt: integer('removed_at'),
   },
-  (t) => [primaryKey({ columns: [t.did, t.cid] }), index('repo_block_rev_idx').on(t.did, t.repoRev, t.cid), index('repo_block_removed_idx').on(t.did, t.removedAt)],
+  // Only removed blocks are in the removal index (what the alarm prunes): a live block's insert
+  // writes no entry there, and D1 bills every index row written.
+  (t) => [
+    primaryKey({ columns: [t.did, t.cid] }),
+    index('repo_block_rev_idx').on(t.did, t.repoRev, t.cid),
+    index('repo_block_removed_idx').on(t.did, t.removedAt).where(sql`${t.removedAt} IS NOT NULL`),
+  ],
 )
 
 /** Index of the current records, so reads never walk the MST. */

@@ -39,8 +39,10 @@ const modules = readdirSync(outdir)
 
 const mf = new Miniflare(
   convertV4MiniflareOptions({
+    // Miniflare's own entry worker (request logging, cf, its /cdn-cgi/ routes) adds ~1.5 ms to every
+    // request; it gets an ephemeral port and clients talk to the Worker through a direct socket.
     host: '127.0.0.1',
-    port: Number(flags.port),
+    port: 0,
     log: new Log(LogLevel.WARN),
     // The Worker logs one JSON line per request itself.
     logRequests: false,
@@ -48,10 +50,11 @@ const mf = new Miniflare(
     // wrangler dev keeps its state in <persist-to>/v3; so do we, to share it.
     resourcePersistencePath: path.join(path.resolve(flags.persistTo ?? DEFAULT_PERSIST), 'v3'),
     unsafeTriggerHandlers: true,
+    // INSPECTOR_PORT=N: the V8 inspector of every isolate (Chrome DevTools, CPU profiles; the
+    // import bench reads the Worker's heap through it, test/bench/heap.mjs).
+    inspectorPort: Number(process.env.INSPECTOR_PORT ?? 0) || undefined,
     // No request.cf lookup on the network: the Worker does not read it.
     cf: false,
-    // Benchmarks read the isolate's heap over the inspector (test/bench/heap.mjs).
-    ...(process.env.PDS_INSPECTOR_PORT ? { inspectorPort: Number(process.env.PDS_INSPECTOR_PORT) } : {}),
     workers: [
       {
         ...workerOptions,
@@ -60,6 +63,7 @@ const mf = new Miniflare(
         modules,
         modulesRoot: outdir,
         bindings: { ...workerOptions.bindings, ...devVars.vars, ...devVars.overrides },
+        unsafeDirectSockets: [{ host: '127.0.0.1', port: Number(flags.port) }],
       },
     ],
   }),

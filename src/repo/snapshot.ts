@@ -1,5 +1,5 @@
 import { cborToLex } from '@atproto/repo'
-import { getBlock, getBlocks } from '../db/blocks'
+import { getBlock, getBlocks, MAX_CIDS_PER_QUERY } from '../db/blocks'
 
 /**
  * How long a block stays readable after a commit made it unreachable: an
@@ -7,8 +7,8 @@ import { getBlock, getBlocks } from '../db/blocks'
  */
 export const SNAPSHOT_LIFETIME_MS = 60 * 60 * 1000
 
-/** Blocks fetched per D1 query (D1 binds at most 100 parameters). */
-const CHUNK = 90
+/** Blocks fetched per D1 query. */
+const CHUNK = MAX_CIDS_PER_QUERY
 
 export class SnapshotGoneError extends Error {
   name = 'SnapshotGoneError'
@@ -24,7 +24,7 @@ interface MstNode {
  * walked depth first, each node's records with it. Commits landing meanwhile
  * do not disturb it, since unreachable blocks are kept a while
  * (SNAPSHOT_LIFETIME_MS). Memory holds only the CIDs still to visit along the
- * current path (a few hundred), never the repo: node and record bytes are
+ * current path (a few thousand at most), never the repo: node and record bytes are
  * yielded as fetched, CHUNK per query.
  */
 export async function* snapshotBlocks(d1: D1Database, did: string, commitCid: string): AsyncGenerator<{ cid: string; bytes: Uint8Array }> {

@@ -1,6 +1,6 @@
 /**
  * The Worker isolate's V8 heap, read over workerd's inspector
- * (PDS_INSPECTOR_PORT on `npm start`): what Cloudflare's 128 MB per-isolate
+ * (INSPECTOR_PORT on `npm start`): what Cloudflare's 128 MB per-isolate
  * limit counts, where workerd's RSS also holds local D1's SQLite and every
  * other isolate. The Worker and its Durable Object share the one isolate.
  */

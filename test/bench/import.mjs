@@ -7,7 +7,7 @@
  *
  *   PDS_URL, PDS_IDENTIFIER, PDS_PASSWORD  (defaults: localhost:8787 and .dev.vars)
  *   PDS_PID         optional: pid of the local workerd, for peak memory
- *   PDS_INSPECTOR   optional: workerd's inspector URL (npm start with PDS_INSPECTOR_PORT), for the isolate's heap
+ *   PDS_INSPECTOR   optional: workerd's inspector URL (npm start with INSPECTOR_PORT), for the isolate's heap
  *   IMPORT_RECORDS  comma-separated repo sizes
  */
 import { AtpAgent } from '@atproto/api'

@@ -26,7 +26,7 @@ if (!process.env.PDS_URL) {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
     detached: true,
-    env: inspectorPort ? { ...process.env, PDS_INSPECTOR_PORT: inspectorPort } : process.env,
+    env: inspectorPort ? { ...process.env, INSPECTOR_PORT: inspectorPort } : process.env,
   })
   if (inspectorPort) env.PDS_INSPECTOR ??= `http://127.0.0.1:${inspectorPort}`
   // The server's log lines carry each request's D1 cost: keep them for the per-operation summary.

@@ -40,6 +40,21 @@ describe('an image post made with AtpAgent', () => {
     expect((await xrpc('com.atproto.sync.getBlob', { params: { did: TEST_DID, cid: expected } })).json.error).toBe('BlobNotFound')
   })
 
+  it('an update that drops the image drops its reference; one that keeps it keeps it', async () => {
+    const agent = await loggedInAgent()
+    const { data } = await agent.uploadBlob(PNG, { encoding: 'image/png' })
+    const embed = { $type: 'app.bsky.embed.images', images: [{ alt: 'a pixel', image: data.blob }] }
+    const post = await agent.post({ text: 'v1', createdAt: new Date().toISOString(), embed })
+    const rkey = post.uri.split('/').at(-1)!
+    const refs = async () => (await env.DB.prepare('SELECT COUNT(*) AS n FROM record_blob WHERE record_uri = ?').bind(post.uri).first<{ n: number }>())!.n
+    const put = (record: Record<string, unknown>) => agent.com.atproto.repo.putRecord({ repo: TEST_DID, collection: 'app.bsky.feed.post', rkey, record: { $type: 'app.bsky.feed.post', createdAt: new Date().toISOString(), ...record } })
+    expect(await refs()).toBe(1)
+    await put({ text: 'v2', embed })
+    expect(await refs()).toBe(1)
+    await put({ text: 'v3, no image' })
+    expect(await refs()).toBe(0)
+  })
+
   it('refuses a record whose blob ref disagrees with the upload, writing nothing', async () => {
     const agent = await loggedInAgent()
     const { data } = await agent.uploadBlob(PNG, { encoding: 'image/png' })

@@ -1,0 +1,21 @@
+const NIBBLE = new Int8Array(128).fill(-1)
+for (let i = 0; i < 16; i++) {
+  NIBBLE['0123456789abcdef'.charCodeAt(i)] = i
+  NIBBLE['0123456789ABCDEF'.charCodeAt(i)] = i
+}
+
+/**
+ * Bytes from SQLite's `hex()`. Bulk reads ask D1 for hex rather than BLOBs:
+ * a BLOB crosses D1's JSON protocol as an array of numbers (about four
+ * characters and one parsed number per byte), hex as one string of two.
+ */
+export function fromHex(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length >>> 1)
+  for (let i = 0; i < out.length; i++) {
+    const hi = NIBBLE[hex.charCodeAt(2 * i)] ?? -1
+    const lo = NIBBLE[hex.charCodeAt(2 * i + 1)] ?? -1
+    if (hi < 0 || lo < 0 || hex.length % 2 !== 0) throw new Error('not hex')
+    out[i] = (hi << 4) | lo
+  }
+  return out
+}
