@@ -5,12 +5,13 @@
  * started by wrangler as `npm run dev` does.
  */
 import { Secp256k1Keypair } from '@atproto/crypto'
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { unstable_startWorker } from 'wrangler'
+import { migratedState } from '../worker'
 
 const root = path.resolve(import.meta.dirname, '../../..')
 
@@ -92,8 +93,7 @@ export interface OurPds {
 /** Our Worker serving `did` (a did:plc on `plc`), with fresh keys, local state and a free port. */
 export async function startOurPds(opts: { did: string; handle: string; plc: string }): Promise<OurPds> {
   const port = await freePort()
-  const persist = mkdtempSync(path.join(os.tmpdir(), 'rawkode-pds-migration-'))
-  execFileSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: root, stdio: 'ignore', env: { ...process.env, CI: 'true' } })
+  const persist = migratedState('rawkode-pds-migration-')
   const signingKey = await Secp256k1Keypair.create({ exportable: true })
   const rotationKey = await Secp256k1Keypair.create({ exportable: true })
   const hex = async (k: Secp256k1Keypair) => Buffer.from(await k.export()).toString('hex')
