@@ -29,17 +29,23 @@ export async function getRecordByHandle(d1: D1Reader, did: string, handle: strin
   return row ? { uri: row.uri, cid: row.cid, content: new Uint8Array(row.content) } : null
 }
 
-/** Newest rkey first by default (TIDs sort by time), as the reference PDS. */
-export async function listRecords(d1: D1Reader, did: string, collection: string, opts: { limit: number; cursor?: string; reverse: boolean }): Promise<StoredRecord[]> {
+/**
+ * Newest rkey first by default (TIDs sort by time), as the reference PDS.
+ * With `handle`, rows come back only while the account holds that handle:
+ * the handle check rides in the same query.
+ */
+export async function listRecords(d1: D1Reader, did: string, collection: string, opts: { limit: number; cursor?: string; reverse: boolean; handle?: string }): Promise<StoredRecord[]> {
   const order = opts.reverse ? 'ASC' : 'DESC'
   const cmp = opts.reverse ? '>' : '<'
   const cursorClause = opts.cursor !== undefined ? `AND r.rkey ${cmp} ?4` : ''
+  const handleClause = opts.handle !== undefined ? 'AND EXISTS (SELECT 1 FROM account a WHERE a.did = ?1 AND a.handle = ?5)' : ''
   const { results } = await d1
     .prepare(
       `SELECT r.uri, r.cid, b.content FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid
-       WHERE r.did = ?1 AND r.collection = ?2 ${cursorClause} ORDER BY r.rkey ${order} LIMIT ?3`,
+       WHERE r.did = ?1 AND r.collection = ?2 ${cursorClause} ${handleClause} ORDER BY r.rkey ${order} LIMIT ?3`,
     )
-    .bind(...[did, collection, opts.limit, ...(opts.cursor !== undefined ? [opts.cursor] : [])])
+    // Exactly as many values as the highest parameter used (?4 may be unused when ?5 is).
+    .bind(...[did, collection, opts.limit, opts.cursor ?? null, opts.handle ?? null].slice(0, opts.handle !== undefined ? 5 : opts.cursor !== undefined ? 4 : 3))
     .all<{ uri: string; cid: string; content: ArrayBuffer }>()
   return results.map((r) => ({ uri: r.uri, cid: r.cid, content: new Uint8Array(r.content) }))
 }

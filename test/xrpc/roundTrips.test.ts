@@ -89,6 +89,10 @@ describe('D1 round trips per request', () => {
     const cursor = JSON.parse(new TextDecoder().decode(page.body)).cursor
     const next = await traced('com.atproto.repo.listRecords', { params: { repo: TEST_DID, collection: 'app.bsky.feed.post', limit: 50, cursor } })
     expect(next.line).toMatchObject({ d1: 1, statements: 1 })
+    // By handle: the same page, the handle check in the same query.
+    const pageByHandle = await traced('com.atproto.repo.listRecords', { params: { repo: TEST_HANDLE, collection: 'app.bsky.feed.post', limit: 50 } })
+    expect(pageByHandle.line).toMatchObject({ d1: 1, statements: 1 })
+    expect(JSON.parse(new TextDecoder().decode(pageByHandle.body))).toEqual(JSON.parse(new TextDecoder().decode(page.body)))
   })
 
   it('describeRepo lists collections without scanning every record', async () => {
