@@ -22,7 +22,11 @@ export async function xrpc(nsid: string, opts: { params?: Record<string, string 
     headers['content-type'] ??= 'application/json'
     body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body)
   }
-  const res = await worker.fetch(xrpcUrl(nsid, opts.params), { method: opts.method ?? (opts.body !== undefined ? 'POST' : 'GET'), headers, body })
+  return readResponse(await worker.fetch(xrpcUrl(nsid, opts.params), { method: opts.method ?? (opts.body !== undefined ? 'POST' : 'GET'), headers, body }))
+}
+
+/** Status, body as text, and as JSON when it parses: what the tests assert on. */
+export async function readResponse(res: Response) {
   const text = await res.text()
   let json: any = undefined
   try {

@@ -19,7 +19,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { decodeFirst } from 'cborg'
 import WebSocket from 'ws'
 import { readFileSync } from 'node:fs'
-import { identifier, password, url } from './target.mjs'
+import { identifier, password, url, xrpc } from './target.mjs'
 
 const LIVE = Number(process.env.LIVE || 100)
 const EVENTS = Number(process.env.EVENTS || 10_000)
@@ -27,17 +27,6 @@ const WRITERS = Number(process.env.WRITERS || 16)
 const pid = process.env.PDS_PID
 
 if (!identifier || !password) throw new Error('no credentials: set PDS_IDENTIFIER and PDS_PASSWORD, or run from the project root with a .dev.vars')
-
-async function xrpc(nsid, body, token) {
-  const res = await fetch(`${url}/xrpc/${nsid}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  })
-  const json = await res.json()
-  if (!res.ok) throw new Error(`${nsid}: ${res.status} ${JSON.stringify(json)}`)
-  return json
-}
 
 const wsUrl = (cursor) => url.replace(/^http/, 'ws') + '/xrpc/com.atproto.sync.subscribeRepos' + (cursor === undefined ? '' : `?cursor=${cursor}`)
 

@@ -16,7 +16,7 @@
 // SUBS=100,1000 COMMITS=100 GAP_MS=20. Loopback only: it refuses any other host.
 import * as dagCbor from '@ipld/dag-cbor'
 import { decodeFirst } from 'cborg'
-import { identifier, password, url } from './target.mjs'
+import { identifier, password, url, xrpc } from './target.mjs'
 
 const SUBS = (process.env.SUBS || '100,1000').split(',').map(Number)
 const COMMITS = Number(process.env.COMMITS || 100)
@@ -24,17 +24,6 @@ const GAP_MS = Number(process.env.GAP_MS ?? 20)
 const WS = globalThis.WebSocket ?? (await import('ws')).default
 
 if (!identifier || !password) throw new Error('no credentials: set PDS_IDENTIFIER and PDS_PASSWORD, or run from the project root with a .dev.vars')
-
-async function xrpc(nsid, body, token) {
-  const res = await fetch(`${url}/xrpc/${nsid}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  })
-  const json = await res.json()
-  if (!res.ok) throw new Error(`${nsid}: ${res.status} ${JSON.stringify(json)}`)
-  return json
-}
 
 const session = await xrpc('com.atproto.server.createSession', { identifier, password })
 const wsUrl = url.replace(/^http/, 'ws') + '/xrpc/com.atproto.sync.subscribeRepos'

@@ -11,3 +11,15 @@ export const url = (process.env.PDS_URL || 'http://localhost:8787').replace(/\/$
 if (!['localhost', '127.0.0.1', '[::1]'].includes(new URL(url).hostname)) throw new Error(`loopback only: ${url}`)
 export const identifier = process.env.PDS_IDENTIFIER || devVars.PDS_HANDLE || 'dev.test'
 export const password = process.env.PDS_PASSWORD || devVars.ADMIN_PASSWORD
+
+/** POSTs an XRPC procedure to the target; its JSON, or throws with the status and error. */
+export async function xrpc(nsid, body, token) {
+  const res = await fetch(`${url}/xrpc/${nsid}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  })
+  const json = await res.json()
+  if (!res.ok) throw new Error(`${nsid}: ${res.status} ${JSON.stringify(json)}`)
+  return json
+}

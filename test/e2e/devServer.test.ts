@@ -6,35 +6,21 @@
 import { AtpAgent } from '@atproto/api'
 import { verifyRepoCar } from '@atproto/repo'
 import { rmSync } from 'node:fs'
-import { freePort, startPds } from './worker'
+import { startLocalPds } from './worker'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeFrame } from '../../src/firehose/frames'
 import { CommitVerifier } from '../firehose/verifier'
 
 const PASSWORD = 'e2e-password'
 let persist: string
-let worker: Awaited<ReturnType<typeof startPds>>['worker']
+let worker: Awaited<ReturnType<typeof startLocalPds>>['worker']
 let base: URL
 let did: string
 
 
 beforeAll(async () => {
-  const port = await freePort()
-  did = `did:web:localhost%3A${port}`
-  const started = await startPds({
-    port,
-    vars: {
-      PDS_HOSTNAME: `localhost:${port}`,
-      PDS_DID: did,
-      PDS_HANDLE: 'e2e.test',
-      ADMIN_PASSWORD: PASSWORD,
-      JWT_SECRET: 'e2e-jwt-secret-0123456789abcdef0123456789',
-      PDS_SIGNING_KEY: '4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318',
-    },
-  })
-  worker = started.worker
-  persist = started.persist
-  base = await worker.url
+  const started = await startLocalPds({ handle: 'e2e.test', password: PASSWORD })
+  ;({ worker, persist, url: base, did } = started)
 })
 
 afterAll(async () => {

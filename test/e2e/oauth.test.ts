@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import { freePort, root, startPds } from './worker'
+import { freePort, root, startLocalPds } from './worker'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const shots = path.join(import.meta.dirname, 'screenshots')
@@ -22,7 +22,7 @@ const PASSWORD = 'e2e-oauth-password'
 const HANDLE = 'oauth.test'
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 let persist: string
-let worker: Awaited<ReturnType<typeof startPds>>['worker']
+let worker: Awaited<ReturnType<typeof startLocalPds>>['worker']
 let base: string
 let did: string
 let browser: Browser
@@ -37,22 +37,8 @@ function memoryStore<T>() {
 }
 
 beforeAll(async () => {
-  const port = await freePort()
-  did = `did:web:localhost%3A${port}`
-  const started = await startPds({
-    port,
-    vars: {
-      PDS_HOSTNAME: `localhost:${port}`,
-      PDS_DID: did,
-      PDS_HANDLE: HANDLE,
-      ADMIN_PASSWORD: PASSWORD,
-      JWT_SECRET: 'e2e-oauth-jwt-secret-0123456789abcdef0123',
-      PDS_SIGNING_KEY: '4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318',
-    },
-  })
-  worker = started.worker
-  persist = started.persist
-  base = (await worker.url).toString().replace(/\/$/, '')
+  const started = await startLocalPds({ handle: HANDLE, password: PASSWORD })
+  ;({ worker, persist, base, did } = started)
 
   appPort = await freePort()
   app = http.createServer((req, res) => {

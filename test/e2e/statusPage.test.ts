@@ -11,11 +11,11 @@ import http from 'node:http'
 import path from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort, root, startPds } from './worker'
+import { root, startLocalPds } from './worker'
 
 const PASSWORD = 'status-owner-password'
 const shots = path.join(root, 'test-results')
-let pds: Awaited<ReturnType<typeof startPds>>
+let pds: Awaited<ReturnType<typeof startLocalPds>>
 let base: string
 let did: string
 let agent: AtpAgent
@@ -38,21 +38,8 @@ beforeAll(async () => {
     })
   })
   await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r))
-  const port = await freePort()
-  did = `did:web:localhost%3A${port}`
-  pds = await startPds({
-    port,
-    vars: {
-      PDS_HOSTNAME: `localhost:${port}`,
-      PDS_DID: did,
-      PDS_HANDLE: 'status.test',
-      ADMIN_PASSWORD: PASSWORD,
-      JWT_SECRET: 'status-jwt-secret-0123456789abcdef01234567',
-      PDS_SIGNING_KEY: '4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318',
-      RELAY_HOSTS: `http://127.0.0.1:${(relay.address() as { port: number }).port}`,
-    },
-  })
-  base = pds.url.toString().replace(/\/$/, '')
+  pds = await startLocalPds({ handle: 'status.test', password: PASSWORD, vars: { RELAY_HOSTS: `http://127.0.0.1:${(relay.address() as { port: number }).port}` } })
+  ;({ did, base } = pds)
   agent = new AtpAgent({ service: base })
   await agent.login({ identifier: 'status.test', password: PASSWORD })
   const png = Uint8Array.from(atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=='), (c) => c.charCodeAt(0))

@@ -61,6 +61,32 @@ export function migratedState(prefix: string, config = path.join(root, 'wrangler
  * applied), these variables and secrets, and no `.dev.vars`: tests never read
  * the developer's own secrets.
  */
+/** The fixed signing key of e2e test servers (never used outside tests). */
+const TEST_SIGNING_KEY = '4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318'
+
+/**
+ * A did:web PDS of its own on a free localhost port (its DID names the port):
+ * the given owner handle and password, test secrets, `vars` on top. `base` is
+ * its URL without the trailing slash.
+ */
+export async function startLocalPds(opts: { handle: string; password: string; vars?: Record<string, string> }) {
+  const port = await freePort()
+  const did = `did:web:localhost%3A${port}`
+  const started = await startPds({
+    port,
+    vars: {
+      PDS_HOSTNAME: `localhost:${port}`,
+      PDS_DID: did,
+      PDS_HANDLE: opts.handle,
+      ADMIN_PASSWORD: opts.password,
+      JWT_SECRET: `e2e-jwt-secret-${port}-0123456789abcdef0123456789`,
+      PDS_SIGNING_KEY: TEST_SIGNING_KEY,
+      ...opts.vars,
+    },
+  })
+  return { ...started, did, base: started.url.toString().replace(/\/$/, '') }
+}
+
 export async function startPds(opts: { port: number; vars: Record<string, string>; config?: string }) {
   const config = opts.config ?? path.join(root, 'wrangler.toml')
   const persist = migratedState('rawkode-pds-e2e-', config)

@@ -4,7 +4,7 @@
  * endpoint. Refusal tests bend one piece at a time.
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose'
-import { TEST_HANDLE, TEST_PASSWORD, worker } from '../helpers'
+import { readResponse, TEST_HANDLE, TEST_PASSWORD, worker } from '../helpers'
 
 export const ORIGIN = 'https://pds.test'
 export const REDIRECT = 'http://127.0.0.1:9999/callback'
@@ -65,13 +65,7 @@ export async function freshNonce(): Promise<string> {
 }
 
 export async function postForm(path: string, form: Record<string, string>, headers: Record<string, string> = {}) {
-  const res = await worker.fetch(`${ORIGIN}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form).toString(), redirect: 'manual' })
-  const text = await res.text()
-  let json: any
-  try {
-    json = JSON.parse(text)
-  } catch {}
-  return { status: res.status, json, text, headers: res.headers }
+  return readResponse(await worker.fetch(`${ORIGIN}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form).toString(), redirect: 'manual' }))
 }
 
 export interface PushedRequest {
@@ -147,11 +141,5 @@ export async function dpopXrpc(key: DpopKey, token: string, nsid: string, opts: 
   const proof = await dpopProof(key, { htm: method, htu: url.toString(), nonce: opts.nonce ?? (await freshNonce()), accessToken: token, ...opts.proof })
   const headers: Record<string, string> = { authorization: `${opts.scheme ?? 'DPoP'} ${token}`, dpop: proof, ...opts.headers }
   if (opts.body !== undefined) headers['content-type'] = 'application/json'
-  const res = await worker.fetch(url.toString(), { method, headers, body: opts.rawBody ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined) })
-  const text = await res.text()
-  let json: any
-  try {
-    json = JSON.parse(text)
-  } catch {}
-  return { status: res.status, json, text, headers: res.headers }
+  return readResponse(await worker.fetch(url.toString(), { method, headers, body: opts.rawBody ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined) }))
 }
