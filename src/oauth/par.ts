@@ -1,11 +1,8 @@
 import type { Config, Env } from '../env'
-import { getDb, type Db } from '../db/client'
-import { claimJti, insertAuthRequest } from '../db/oauth'
-import { resolveClient, type OAuthClientInfo } from './client'
-import { authenticateClient } from './clientAuth'
-import { verifyDpopProof, type DpopProof } from './dpop'
-import { invalidDpopProof, invalidRequest } from './errors'
-import { readParams } from './params'
+import { insertAuthRequest } from '../db/oauth'
+import type { OAuthClientInfo } from './client'
+import { invalidRequest } from './errors'
+import { readClientRequest } from './clientRequest'
 import { grantableScope } from './scopes'
 
 export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:req-'
@@ -25,12 +22,7 @@ export interface AuthorizationParameters {
 
 /** POST /oauth/par (RFC 9126): validates and stores the request, answers 201 with a single-use request_uri. */
 export async function pushAuthorizationRequest(req: Request, env: Env, config: Config): Promise<Response> {
-  const db = getDb(env.DB)
-  const proof = await verifyDpopProof(req, config)
-  const params = await readParams(req)
-  await recordProof(db, proof)
-  const client = await resolveClient(params.client_id ?? '', config, env.CACHE)
-  const clientAuth = await authenticateClient(params, client, { config, db, cache: env.CACHE, endpoint: `${config.publicUrl}/oauth/par` })
+  const { db, params, proof, client, clientAuth } = await readClientRequest(req, env, config, '/oauth/par')
   if (params.dpop_jkt && params.dpop_jkt !== proof.jkt) throw invalidRequest('dpop_jkt does not match the DPoP proof key')
 
   const parameters = validateParameters(params, client)
@@ -78,11 +70,6 @@ function validateParameters(params: Record<string, string>, client: OAuthClientI
 }
 
 /** Replay protection for DPoP proofs sent to the authorization server. */
-export async function recordProof(db: Db, proof: DpopProof): Promise<void> {
-  const [claimed] = await claimJti(db, proof.jti, proof.jtiExpiresAt)
-  if (!claimed) throw invalidDpopProof('DPoP proof "jti" was already used')
-}
-
 export function randomToken(bytes: number): string {
   const raw = crypto.getRandomValues(new Uint8Array(bytes))
   return btoa(String.fromCharCode(...raw)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')

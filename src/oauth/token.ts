@@ -1,13 +1,13 @@
 import type { Config, Env } from '../env'
-import { getDb, type Db } from '../db/client'
+import type { Db } from '../db/client'
 import { deleteAuthRequest, deleteSession, getAuthRequestByCode, getSession, insertSession, markCodeExchanged, rotateRefresh } from '../db/oauth'
 import { ACCESS_TOKEN_TTL_S, signAccessToken } from './accessToken'
-import { resolveClient, type OAuthClientInfo } from './client'
-import { authenticateClient, sameClientAuth, type ClientAuth } from './clientAuth'
-import { sha256b64url, verifyDpopProof, type DpopProof } from './dpop'
+import type { OAuthClientInfo } from './client'
+import { sameClientAuth, type ClientAuth } from './clientAuth'
+import { sha256b64url, type DpopProof } from './dpop'
 import { invalidGrant, invalidRequest, OAuthError } from './errors'
-import { readParams } from './params'
-import { randomToken, recordProof, type AuthorizationParameters } from './par'
+import { randomToken, type AuthorizationParameters } from './par'
+import { readClientRequest } from './clientRequest'
 
 /** Public clients get a fixed two-week session; confidential ones roll on with use, up to a year. */
 const PUBLIC_SESSION_MS = 14 * 86400_000
@@ -24,12 +24,7 @@ interface Ctx {
 
 /** POST /oauth/token: authorization_code (PKCE S256) and refresh_token (rotating) grants, DPoP-bound. */
 export async function tokenEndpoint(req: Request, env: Env, config: Config): Promise<Response> {
-  const db = getDb(env.DB)
-  const proof = await verifyDpopProof(req, config)
-  const params = await readParams(req)
-  await recordProof(db, proof)
-  const client = await resolveClient(params.client_id ?? '', config, env.CACHE)
-  const clientAuth = await authenticateClient(params, client, { config, db, cache: env.CACHE, endpoint: `${config.publicUrl}/oauth/token` })
+  const { db, params, proof, client, clientAuth } = await readClientRequest(req, env, config, '/oauth/token')
   const ctx: Ctx = { db, config, client, clientAuth, proof }
   if (params.grant_type === 'authorization_code') return exchangeCode(ctx, params)
   if (params.grant_type === 'refresh_token') return refresh(ctx, params)
