@@ -176,7 +176,7 @@ export class Committer {
             continue
           }
         }
-        inflight = group.commits.length > 0 ? { done: this.#send(group), head: group.next, blocks: group.storage.pending } : null
+        inflight = group.commits.length > 0 ? { done: this.#send(group), head: group.next, blocks: group.blocks } : null
         if (!inflight) this.#settle(group)
       }
     } finally {
@@ -203,13 +203,17 @@ export class Committer {
     }
   }
 
-  /** A group builds on the committed head, or on the group in flight (its blocks not yet in D1). */
+  /**
+   * A group builds on the committed head, or on the group in flight: its blocks
+   * are not in D1 yet, so they are read from memory. Only its own: every group
+   * below it was acknowledged before it was sent, and its blocks are in the cache.
+   */
   async #openGroup(below: { head: Head; blocks: BlockMap } | null, cost: Cost): Promise<Group> {
     const head = below ? below.head : await this.head()
     const keypair = await this.keypair()
     const storage = new D1Blockstore(this.d1, this.did, this.#cache)
     if (below) storage.pending.addMap(below.blocks)
-    return { next: head, keypair, storage, repo: null, requests: [], settled: [], commits: [], events: [], bytes: 0, cost, started: Date.now() }
+    return { next: head, keypair, storage, blocks: new BlockMap(), repo: null, requests: [], settled: [], commits: [], events: [], bytes: 0, cost, started: Date.now() }
   }
 
   /** Builds each request into a commit on top of the group's last. */
@@ -236,6 +240,7 @@ export class Committer {
         group.bytes += rows.blocks.reduce((n, [, b]) => n + b.byteLength, rows.event.frame.byteLength)
         group.events.push({ seq: rows.event.seq, frame: rows.event.frame })
         group.storage.pending.addMap(commit.newBlocks)
+        group.blocks.addMap(commit.newBlocks)
         group.next = { ...group.next, cid: commit.cid.toString(), rev: commit.rev, dataCid: rows.dataCid, seq: rows.event.seq }
         group.repo = await Repo.load(group.storage, commit.cid)
         group.settled.push({ outcome: { ok: true, commit: { cid: group.next.cid, rev: group.next.rev }, results: built.results } })
@@ -271,7 +276,7 @@ export class Committer {
       })
       return false
     }
-    for (const [cid, bytes] of group.storage.pending) this.#cache.set(cid.toString(), bytes)
+    for (const rows of group.commits) for (const [cid, bytes] of rows.blocks) this.#cache.set(cid, bytes)
     this.#head = group.next
     this.#lastBatch = { commits: group.events.length, requests: group.requests.length, at: Date.now() }
     this.#settle(group)
@@ -471,8 +476,10 @@ interface Group {
   /** Its last commit so far (at first, the head it builds on). */
   next: Head
   keypair: Secp256k1Keypair
-  /** Its blocks (and those of the group below it) are `storage.pending` until D1 has them. */
+  /** Its blocks and those of the group below it, read from `storage.pending` until D1 has them. */
   storage: D1Blockstore
+  /** Its own new blocks: what a group built on top of it reads from memory. */
+  blocks: BlockMap
   repo: Repo | null
   requests: Queued[]
   settled: Settled[]
