@@ -10,7 +10,7 @@ import { getHeadState } from '../src/db/repoRoot'
 import { encodeMessageFrame } from '../src/firehose/frames'
 import { BlockCache, D1Blockstore } from '../src/repo/blockstore'
 import { carBytes } from '../src/repo/car'
-import type { BlobUse } from '../src/repo/prepareWrites'
+import { MAX_WRITES_PER_COMMIT, type BlobUse } from '../src/repo/prepareWrites'
 import '../src/repo/mstSerializeMemo'
 import { storedCid } from '../src/lib/cid'
 import { costFields, newCost, withCost, type Cost } from '../src/lib/cost'
@@ -22,6 +22,8 @@ import { loadHead } from './loadHead'
 const MAX_GROUP = 64
 /** …and about this many bytes of blocks and frames. */
 const MAX_GROUP_BYTES = 4 * 1024 * 1024
+/** Requests share a commit until its records reach about this size (firehose frames stay small). */
+const MAX_COMMIT_RECORD_BYTES = 512 * 1024
 
 interface Queued {
   request: ApplyWritesRequest
@@ -41,10 +43,12 @@ type Settled = { outcome: ApplyWritesOutcome } | { error: unknown }
 
 /**
  * The single writer of one repo. Requests are taken in arrival order; those
- * that queue up while D1 is busy are built into consecutive signed commits
- * (each its own rev and firehose event) and persisted in ONE D1 batch: group
- * commit. The head held in memory is only ever what D1 acknowledged; any
- * failure drops it so the next write reloads from D1.
+ * that queue up while D1 is busy share signed commits (one MST update, one
+ * signature, one rev and firehose event for all their writes, as long as no
+ * two touch the same record) and are persisted in ONE D1 batch: group
+ * commit. Every response names the commit that holds its writes. The head
+ * held in memory is only ever what D1 acknowledged; any failure drops it so
+ * the next write reloads from D1.
  *
  * Pipelined: while one group's batch is in flight, the next group is built and
  * signed on top of it, but its batch is sent only once D1 has acknowledged the
@@ -167,6 +171,7 @@ export class Committer {
           if (this.#queue.length > 0 && 'request' in this.#queue[0]!) continue
           if (await this.#settledOrWoken(inflight.done)) break
         }
+        await withCost(group.cost, () => this.#seal(group))
         if (inflight) {
           const acknowledged = await inflight.done
           inflight = null
@@ -213,42 +218,72 @@ export class Committer {
     const keypair = await this.keypair()
     const storage = new D1Blockstore(this.d1, this.did, this.#cache)
     if (below) storage.pending.addMap(below.blocks)
-    return { next: head, keypair, storage, blocks: new BlockMap(), repo: null, requests: [], settled: [], commits: [], events: [], bytes: 0, cost, started: Date.now() }
+    return { next: head, keypair, storage, blocks: new BlockMap(), repo: null, open: null, requests: [], settled: [], commits: [], events: [], bytes: 0, cost, started: Date.now() }
   }
 
-  /** Builds each request into a commit on top of the group's last. */
+  /**
+   * Checks each request against the group's last commit and adds its writes
+   * to the commit being assembled, so requests that queue up together share
+   * one commit: one MST update, one signature, one firehose event. A request
+   * that cannot share it (a swapCommit, a record already written in it, or
+   * no room) seals it first and starts the next. A refused request changes
+   * nothing and does not hold up the rest.
+   */
   async #build(group: Group, requests: Queued[]): Promise<void> {
     if (requests.length === 0) return
     // One query for every blob these writes reference, not one per commit.
     const blobs = await this.#findBlobs(requests)
     for (const [i, q] of requests.entries()) {
       // Keep one batch a reasonable size: past the budget, the rest waits for the next group.
-      if (group.bytes > MAX_GROUP_BYTES) {
+      if (group.bytes + (group.open?.bytes ?? 0) > MAX_GROUP_BYTES) {
         this.#queue.unshift(...requests.slice(i))
         return
       }
-      group.requests.push(q)
+      const index = group.requests.push(q) - 1
+      group.settled.push({ error: new Error('not built') })
       try {
+        if (q.request.swapCommit !== undefined || !fits(group.open, q.request)) await this.#seal(group)
         group.repo ??= await Repo.load(group.storage, storedCid(group.next.cid))
-        const built = await this.#buildCommit(group.repo, group.next, q.request, group.keypair, blobs)
-        if (!built.commit) {
-          group.settled.push({ outcome: { ok: true, commit: { cid: group.next.cid, rev: group.next.rev }, results: built.results } })
-          continue
+        const checked = await this.#check(group.repo, group.next, q.request, blobs)
+        const open = (group.open ??= { ops: [], paths: new Set(), firehoseOps: [], upserts: [], deletes: [], replaced: [], blobRefs: [], bytes: 0, members: [] })
+        open.ops.push(...checked.ops)
+        open.firehoseOps.push(...checked.firehoseOps)
+        open.upserts.push(...checked.upserts)
+        open.deletes.push(...checked.deletes)
+        open.replaced.push(...checked.replaced)
+        open.blobRefs.push(...checked.blobRefs)
+        for (const w of q.request.writes) {
+          open.paths.add(`${w.collection}/${w.rkey}`)
+          open.bytes += w.record?.byteLength ?? 0
         }
-        const { commit, rows } = built
+        open.members.push({ index, results: checked.results })
+      } catch (err) {
+        group.settled[index] = err instanceof Refusal ? { outcome: { ok: false, status: err.status, error: err.error, message: err.message } } : { error: err }
+      }
+    }
+  }
+
+  /** Seals the commit being assembled: signs it on top of the group's last and settles its requests' outcomes. */
+  async #seal(group: Group): Promise<void> {
+    const open = group.open
+    if (!open) return
+    group.open = null
+    try {
+      if (open.ops.length > 0) {
+        const { commit, rows } = await this.#formatCommit(group.repo!, group.next, open, group.keypair)
+        group.storage.pending.addMap(commit.newBlocks)
+        const repo = await Repo.load(group.storage, commit.cid)
+        group.blocks.addMap(commit.newBlocks)
         group.commits.push(rows)
         group.bytes += rows.blocks.reduce((n, [, b]) => n + b.byteLength, rows.event.frame.byteLength)
         group.events.push({ seq: rows.event.seq, frame: rows.event.frame })
-        group.storage.pending.addMap(commit.newBlocks)
-        group.blocks.addMap(commit.newBlocks)
         group.next = { ...group.next, cid: commit.cid.toString(), rev: commit.rev, dataCid: rows.dataCid, seq: rows.event.seq }
-        group.repo = await Repo.load(group.storage, commit.cid)
-        group.settled.push({ outcome: { ok: true, commit: { cid: group.next.cid, rev: group.next.rev }, results: built.results } })
-      } catch (err) {
-        // A refused request changes nothing and does not hold up the rest of the group.
-        if (err instanceof Refusal) group.settled.push({ outcome: { ok: false, status: err.status, error: err.error, message: err.message } })
-        else group.settled.push({ error: err })
+        group.repo = repo
       }
+      // Requests whose writes changed nothing report the head they were checked against.
+      for (const m of open.members) group.settled[m.index] = { outcome: { ok: true, commit: { cid: group.next.cid, rev: group.next.rev }, results: m.results } }
+    } catch (err) {
+      for (const m of open.members) group.settled[m.index] = { error: err }
     }
   }
 
@@ -368,7 +403,8 @@ export class Committer {
     return findBlobs(getDb(this.d1), this.did, cids)
   }
 
-  async #buildCommit(repo: Repo, head: Head, request: ApplyWritesRequest, keypair: Secp256k1Keypair, blobs: Map<string, { mimeType: string; size: number }>) {
+  /** A request's writes checked against `repo` (the group's last commit): what they change, or a Refusal. */
+  async #check(repo: Repo, head: Head, request: ApplyWritesRequest, blobs: Map<string, { mimeType: string; size: number }>) {
     if (!head.active) throw new Refusal('AccountDeactivated', 'Account is deactivated', 401)
     if (request.swapCommit !== undefined && request.swapCommit !== head.cid) {
       throw new Refusal('InvalidSwap', `Commit was at ${head.cid}`)
@@ -423,9 +459,13 @@ export class Committer {
         blobUses.push(b)
       }
     }
-    if (ops.length === 0) return { commit: null, results } as const
-
     checkBlobs(blobUses, blobs)
+    return { ops, firehoseOps, upserts, deletes, replaced, blobRefs, results }
+  }
+
+  /** The signed commit of the checked writes on top of `repo`, with its rows and firehose frame. */
+  async #formatCommit(repo: Repo, head: Head, open: OpenCommit, keypair: Secp256k1Keypair) {
+    const { ops, firehoseOps, upserts, deletes, replaced, blobRefs } = open
     const commit: CommitData = await repo.formatCommit(ops, keypair)
     const dataCid = (cborToLex(commit.newBlocks.get(commit.cid)!) as { data: Cid }).data.toString()
     const seq = head.seq + 1
@@ -457,8 +497,17 @@ export class Committer {
       blobRefs,
       event: { seq, type: 'commit', frame, time: Date.now() },
     }
-    return { commit, rows, results } as const
+    return { commit, rows }
   }
+}
+
+/** Whether a request's writes can join the commit being assembled. */
+function fits(open: OpenCommit | null, request: ApplyWritesRequest): boolean {
+  if (!open) return true
+  if (open.ops.length + request.writes.length > MAX_WRITES_PER_COMMIT) return false
+  if (open.bytes > MAX_COMMIT_RECORD_BYTES) return false
+  // One op per record in a commit: a second write to it goes in the next commit.
+  return request.writes.every((w) => !open.paths.has(`${w.collection}/${w.rkey}`))
 }
 
 /** Every referenced blob must have been uploaded, with the size and type the record claims. */
@@ -471,6 +520,21 @@ function checkBlobs(uses: BlobUse[], found: Map<string, { mimeType: string; size
   }
 }
 
+/** Checked writes of one or more requests, to be signed as one commit. */
+interface OpenCommit {
+  ops: RecordWriteOp[]
+  paths: Set<string>
+  firehoseOps: { action: string; path: string; cid: Cid | null; prev?: Cid }[]
+  upserts: CommitRows['upserts']
+  deletes: string[]
+  replaced: string[]
+  blobRefs: CommitRows['blobRefs']
+  /** Record bytes so far. */
+  bytes: number
+  /** The requests whose writes it holds: their place in the group and their results. */
+  members: { index: number; results: WriteResult[] }[]
+}
+
 /** A group of commits being built, then in flight as one batch. */
 interface Group {
   /** Its last commit so far (at first, the head it builds on). */
@@ -481,6 +545,8 @@ interface Group {
   /** Its own new blocks: what a group built on top of it reads from memory. */
   blocks: BlockMap
   repo: Repo | null
+  /** The commit being assembled from checked requests, not yet signed. */
+  open: OpenCommit | null
   requests: Queued[]
   settled: Settled[]
   commits: CommitRows[]

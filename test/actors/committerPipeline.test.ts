@@ -33,13 +33,18 @@ function gatedD1() {
   })
   return {
     d1,
-    /** The next batch waits in flight until the returned `fail` rejects it. */
+    /** The next batch waits in flight until the returned `pass` lets it through or `fail` rejects it. */
     holdNextBatch() {
       let fail!: () => void
+      let pass!: () => void
       let onSent!: () => void
       sent = new Promise((r) => (onSent = r))
-      gate = { release: new Promise((_, reject) => (fail = () => reject(new Error('D1 is unreachable')))), fail, sent: onSent }
-      return { fail, sent }
+      const release = new Promise<void>((resolve, reject) => {
+        fail = () => reject(new Error('D1 is unreachable'))
+        pass = resolve
+      })
+      gate = { release, fail, sent: onSent }
+      return { fail, pass, sent }
     },
   }
 }
@@ -97,5 +102,40 @@ describe('pipelined group commit', () => {
     expect([...revs].sort()).toEqual(revs) // consecutive commits, in arrival order
     // The five went to D1 together, in one batch (after reloading the head the failure dropped).
     for (const o of outcomes) expect(o.ok && o.cost).toMatchObject({ requests: 5, d1: 2 })
+  })
+
+  it('requests queued together share one commit; a refused one stays out, and a second write to the same record starts the next', async () => {
+    const { d1, holdNextBatch } = gatedD1()
+    const events: CommittedEvent[] = []
+    const committer = new Committer(meterD1(d1), DID, 'pipeline.test', () => getSigningKey(KEY), (e) => events.push(...e))
+    const existing = prepareCreateOrUpdate('create', { collection: 'app.bsky.feed.post', record: { text: 'exists', createdAt: new Date().toISOString() } })
+    await committer.apply({ writes: [existing] })
+    const held = holdNextBatch()
+    const inFlight = committer.apply(post('in flight'))
+    await held.sent
+    const announced = events.length
+    const profile = (name: string) => ({ writes: [prepareCreateOrUpdate('update', { collection: 'app.bsky.actor.profile', rkey: 'self', record: { displayName: name } })] })
+    const a = committer.apply({ writes: [{ ...profile('A').writes[0]!, upsert: true }] })
+    const b = committer.apply(post('b'))
+    const refused = committer.apply({ writes: [existing] })
+    const c = committer.apply({ writes: [{ ...profile('C').writes[0]!, upsert: true }] })
+    const d = committer.apply(post('d'))
+    held.pass()
+    expect((await inFlight).ok).toBe(true)
+    const [oa, ob, oRefused, oc, od] = await Promise.all([a, b, refused, c, d])
+    expect(oRefused).toMatchObject({ ok: false, error: 'InvalidRequest' })
+    if (!oa.ok || !ob.ok || !oc.ok || !od.ok) throw new Error('a write failed')
+    expect(ob.commit).toEqual(oa.commit)
+    expect(od.commit).toEqual(oc.commit)
+    expect(oc.commit!.rev > oa.commit!.rev).toBe(true)
+    // Two commits after the one in flight, each one event, with the ops of the requests it holds.
+    const next = events.slice(announced + 1).map((e) => decodeFrame(e.frame).body as any)
+    expect(next.map((body) => body.commit.toString())).toEqual([oa.commit!.cid, oc.commit!.cid])
+    expect(next.map((body) => body.ops.map((op: { action: string; path: string }) => `${op.action} ${op.path.split('/')[0]}`))).toEqual([
+      ['create app.bsky.actor.profile', 'create app.bsky.feed.post'],
+      ['update app.bsky.actor.profile', 'create app.bsky.feed.post'],
+    ])
+    expect(await rowOf('SELECT cid FROM record WHERE uri = ?', `at://${DID}/app.bsky.actor.profile/self`)).toEqual({ cid: oc.results[0]!.cid })
+    expect((await rowOf('SELECT cid FROM repo_root WHERE did = ?', DID))!.cid).toBe(oc.commit!.cid)
   })
 })

@@ -4,15 +4,17 @@ export const COLLECTION = 'com.example.item'
 
 /**
  * One client of a concurrent write load: creates, updates (putRecord),
- * deletes and multi-op applyWrites on its own rkeys, one commit per call, so
- * parallel clients queue up at the actor and group commit kicks in.
+ * deletes and multi-op applyWrites on its own rkeys, one request per call, so
+ * parallel clients queue up at the actor and group commit kicks in (requests
+ * queued together share commits). Resolves with the calls that succeeded and
+ * the record writes (firehose ops) they made.
  */
-export async function driveWrites(token: string, client: number, calls: number, stop?: () => boolean): Promise<number> {
+export async function driveWrites(token: string, client: number, calls: number, stop?: () => boolean): Promise<{ calls: number; writes: number }> {
   const live: string[] = []
   let next = 0
   const fresh = () => `c${client}-${next++}`
   const value = (n: number) => ({ $type: COLLECTION, client, n, text: `client ${client} write ${n}` })
-  let commits = 0
+  const done = { calls: 0, writes: 0 }
   for (let i = 0; i < calls && !stop?.(); i++) {
     const kind = live.length < 2 ? 0 : i % 8
     let res: Awaited<ReturnType<typeof xrpc>>
@@ -47,7 +49,8 @@ export async function driveWrites(token: string, client: number, calls: number, 
       res = await xrpc('com.atproto.repo.createRecord', { token, body: { repo: TEST_DID, collection: COLLECTION, rkey, record: value(i) } })
     }
     if (res.status !== 200) throw new Error(`client ${client} call ${i}: ${res.status} ${res.text}`)
-    commits++
+    done.calls++
+    done.writes += kind === 5 ? 4 : 1
   }
-  return commits
+  return done
 }

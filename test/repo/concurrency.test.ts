@@ -15,12 +15,13 @@ async function commitEvents() {
 }
 
 describe('concurrent writes', () => {
-  it('200 writes from 16 parallel clients: nothing lost, revs strictly increasing, seqs contiguous, every commit verifies', async () => {
+  it('200 writes from 16 parallel clients: nothing lost, queued writes share commits, revs strictly increasing, seqs contiguous, every commit verifies', async () => {
     const agent = await loggedInAgent()
     const token = agent.session!.accessJwt
     await agent.post({ text: 'first write creates the repo', createdAt: new Date().toISOString() })
     const before = (await env.DB.prepare('SELECT MAX(seq) AS seq FROM repo_event').first<{ seq: number | null }>())?.seq ?? 0
     const uris: string[] = []
+    const commitOf = new Map<string, string>()
     await Promise.all(
       Array.from({ length: 16 }, async (_, client) => {
         for (let i = client; i < 200; i += 16) {
@@ -30,6 +31,7 @@ describe('concurrent writes', () => {
           })
           expect(res.status, res.text).toBe(200)
           uris.push(res.json.uri)
+          commitOf.set(res.json.uri, res.json.commit.cid)
         }
       }),
     )
@@ -46,8 +48,14 @@ describe('concurrent writes', () => {
     expect(listed).toHaveLength(201)
 
     const events = (await commitEvents()).filter((e) => e.seq > before)
-    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 200 }, (_, i) => before + 1 + i))
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: events.length }, (_, i) => before + 1 + i))
     for (let i = 1; i < events.length; i++) expect(events[i]!.body.rev > events[i - 1]!.body.rev).toBe(true)
+    // Each write is in exactly one commit, and writes that queued together shared one.
+    const created = events.flatMap((e) => e.body.ops.map((op: { path: string }) => `at://${TEST_DID}/${op.path}`))
+    expect(created.sort()).toEqual([...uris].sort())
+    expect(events.length).toBeLessThan(200)
+    // Each response names the commit that holds its write.
+    for (const e of events) for (const op of e.body.ops) expect(commitOf.get(`at://${TEST_DID}/${op.path}`)).toBe(e.body.commit.toString())
     const verifier = new CommitVerifier(await didKeyFromDidDoc())
     for (const e of await allEvents()) await verifier.frame(e as never)
   })
