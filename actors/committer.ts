@@ -94,6 +94,8 @@ export class Committer {
   }
 
   #loading: Promise<Head> | null = null
+  /** The repo at the last acknowledged commit, kept for the next group (see #openGroup). */
+  #lastRepo: Repo | null = null
   /** Highest seq handed to onCommitted by this instance. */
   #broadcastUpTo: number | null = null
 
@@ -133,7 +135,7 @@ export class Committer {
   async #drain(): Promise<void> {
     this.#draining = true
     /** The batch in flight: resolves true once D1 acknowledged it, false if it failed. */
-    let inflight: { done: Promise<boolean>; head: Head; blocks: BlockMap } | null = null
+    let inflight: { done: Promise<boolean>; head: Head; blocks: BlockMap; repo: Repo | null } | null = null
     try {
       while (this.#queue.length > 0 || inflight) {
         const first = this.#queue[0]
@@ -181,7 +183,7 @@ export class Committer {
             continue
           }
         }
-        inflight = group.commits.length > 0 ? { done: this.#send(group), head: group.next, blocks: group.blocks } : null
+        inflight = group.commits.length > 0 ? { done: this.#send(group), head: group.next, blocks: group.blocks, repo: group.repo } : null
         if (!inflight) this.#settle(group)
       }
     } finally {
@@ -213,12 +215,17 @@ export class Committer {
    * are not in D1 yet, so they are read from memory. Only its own: every group
    * below it was acknowledged before it was sent, and its blocks are in the cache.
    */
-  async #openGroup(below: { head: Head; blocks: BlockMap } | null, cost: Cost): Promise<Group> {
+  async #openGroup(below: { head: Head; blocks: BlockMap; repo: Repo | null } | null, cost: Cost): Promise<Group> {
     const head = below ? below.head : await this.head()
     const keypair = await this.keypair()
     const storage = new D1Blockstore(this.d1, this.did, this.#cache)
     if (below) storage.pending.addMap(below.blocks)
-    return { next: head, keypair, storage, blocks: new BlockMap(), repo: null, open: null, requests: [], settled: [], commits: [], events: [], bytes: 0, cost, started: Date.now() }
+    // The tree of the last commit built, when this group starts from it: its nodes stay decoded
+    // and their encodings remembered. Immutable and content-addressed, so any store that holds
+    // its blocks serves it.
+    const last = below ? below.repo : this.#lastRepo
+    const repo = last && last.cid.toString() === head.cid ? last : null
+    return { next: head, keypair, storage, blocks: new BlockMap(), repo, open: null, requests: [], settled: [], commits: [], events: [], bytes: 0, cost, started: Date.now() }
   }
 
   /**
@@ -313,6 +320,7 @@ export class Committer {
     }
     for (const rows of group.commits) for (const [cid, bytes] of rows.blocks) this.#cache.set(cid, bytes)
     this.#head = group.next
+    this.#lastRepo = group.repo
     this.#lastBatch = { commits: group.events.length, requests: group.requests.length, at: Date.now() }
     this.#settle(group)
     return true
