@@ -55,6 +55,33 @@ export interface VerifiedToken {
  * (valid forever) or with an audience array (meant for others too) is not ours.
  */
 export async function verifyToken(config: Config, token: string, scopes: readonly string[]): Promise<VerifiedToken> {
+  const payload = await verifiedPayload(config, token)
+  if (payload.aud !== config.did) throw new InvalidTokenError('Token could not be verified')
+  const scope = typeof payload.scope === 'string' ? payload.scope : ''
+  if (!scopes.includes(scope)) throw new BadTokenScopeError()
+  if (typeof payload.sub !== 'string' || !payload.sub.startsWith('did:')) throw new InvalidTokenError('Malformed token')
+  return { did: payload.sub, scope, jti: payload.jti }
+}
+
+/**
+ * Tokens this isolate has already verified, per config (secret and audience):
+ * a client sends the same access token with every request, and the HMAC
+ * check (a key import and a verify through WebCrypto) is the costliest step
+ * of an authenticated request. Only the signature's answer is remembered:
+ * expiry is checked on every use, and what callers check after (scope,
+ * sessions, revocation) is untouched.
+ */
+const verified = new WeakMap<Config, Map<string, JWTPayload>>()
+const MAX_VERIFIED = 256
+
+async function verifiedPayload(config: Config, token: string): Promise<JWTPayload> {
+  let known = verified.get(config)
+  const hit = known?.get(token)
+  if (hit) {
+    if (hit.exp! * 1000 > Date.now()) return hit
+    known!.delete(token)
+    throw new InvalidTokenError('Token has expired', 'ExpiredToken')
+  }
   let payload: JWTPayload
   try {
     ;({ payload } = await jwtVerify(token, config.jwtSecret, { algorithms: ['HS256'], audience: config.did, requiredClaims: ['exp'] }))
@@ -62,9 +89,8 @@ export async function verifyToken(config: Config, token: string, scopes: readonl
     if (err instanceof errors.JWTExpired) throw new InvalidTokenError('Token has expired', 'ExpiredToken')
     throw new InvalidTokenError('Token could not be verified')
   }
-  if (payload.aud !== config.did) throw new InvalidTokenError('Token could not be verified')
-  const scope = typeof payload.scope === 'string' ? payload.scope : ''
-  if (!scopes.includes(scope)) throw new BadTokenScopeError()
-  if (typeof payload.sub !== 'string' || !payload.sub.startsWith('did:')) throw new InvalidTokenError('Malformed token')
-  return { did: payload.sub, scope, jti: payload.jti }
+  if (!known) verified.set(config, (known = new Map()))
+  if (known.size >= MAX_VERIFIED) known.delete(known.keys().next().value!)
+  known.set(token, payload)
+  return payload
 }
