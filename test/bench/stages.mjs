@@ -5,6 +5,10 @@
  * waits (D1, actor). Same libraries the PDS uses, in Node's V8.
  *
  *   node test/bench/stages.mjs        (REPO_RECORDS=10000 records in the MST, ITER=300)
+ *
+ * Commits are timed as the actor builds them: without and then with the MST
+ * node encodings remembered (src/repo/mstSerializeMemo.ts, loaded by the actor).
+ * Needs Node 22 (it loads that module's TypeScript): `npx node test/bench/stages.mjs`.
  */
 import { schemas } from '@atproto/api'
 import { TID } from '@atproto/common-web'
@@ -56,9 +60,12 @@ const rows = [
     return data.getPointer()
   }),
   await time('signing: secp256k1 sign of a commit', () => keypair.sign(new Uint8Array(32).map(() => Math.random() * 256))),
-  await time(`whole commit: formatCommit (MST + blocks + sign, ${REPO_RECORDS} records)`, () =>
-    repo.formatCommit([{ action: WriteOpAction.Create, collection: 'app.bsky.feed.post', rkey: TID.nextStr(), record: record() }], keypair),
-  ),
 ]
+const commit = (n) => () => repo.formatCommit(Array.from({ length: n }, () => ({ action: WriteOpAction.Create, collection: 'app.bsky.feed.post', rkey: TID.nextStr(), record: record() })), keypair)
+rows.push(await time(`whole commit of 1 write: formatCommit (MST + blocks + sign, ${REPO_RECORDS} records), library as is`, commit(1)))
+rows.push(await time(`whole commit of 50 writes, library as is`, commit(50)))
+await import('../../src/repo/mstSerializeMemo.ts')
+rows.push(await time(`whole commit of 1 write, node encodings remembered (as the actor runs it)`, commit(1)))
+rows.push(await time(`whole commit of 50 writes, node encodings remembered`, commit(50)))
 console.table(Object.fromEntries(rows.map(([k, v]) => [k, `${v} ms`])))
 console.log(JSON.stringify({ bench: 'stages', ...Object.fromEntries(rows) }))
