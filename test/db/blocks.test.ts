@@ -48,4 +48,24 @@ describe('repo blocks', () => {
     expect(await pruneRemovedBlocks(env.DB, TEST_DID, Date.now() + 1)).toBeGreaterThan(0)
     await expect(collect(snapshotBlocks(env.DB, TEST_DID, head.cid))).rejects.toThrow(/no longer stored/)
   })
+
+  it('a block two records share stays live when one of them goes, and a removed block keeps its content and rev', async () => {
+    const agent = await loggedInAgent()
+    const record = { text: 'same words', createdAt: '2026-01-01T00:00:00.000Z' }
+    const a = await agent.post(record)
+    const b = await agent.post(record)
+    expect(a.cid).toBe(b.cid)
+    const row = () => env.DB.prepare('SELECT repo_rev, removed_at, length(content) AS size FROM repo_block WHERE did = ? AND cid = ?').bind(TEST_DID, a.cid).first<{ repo_rev: string; removed_at: number | null; size: number }>()
+    const stored = await row()
+    await agent.deletePost(a.uri)
+    expect(await row()).toEqual(stored) // b still points at it: live, untouched
+    const beforeRemoval = (await live()).map((r) => r.cid)
+    await agent.deletePost(b.uri)
+    const removed = await row()
+    expect(removed!.removed_at).toBeGreaterThan(0)
+    expect({ ...removed, removed_at: null }).toEqual(stored) // marked, content and rev kept for older snapshots
+    // Every block the delete dropped is marked; nothing else changed state.
+    const stillLive = new Set((await live()).map((r) => r.cid))
+    expect(beforeRemoval.filter((cid) => !stillLive.has(cid)).length).toBeGreaterThan(1)
+  })
 })
