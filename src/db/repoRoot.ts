@@ -23,17 +23,31 @@ export interface HeadState {
   root: { cid: string; rev: string; dataCid: string } | null
   seq: number
   active: boolean
-  /** The commit and MST root blocks: the first write needs both, and would otherwise fetch them one by one. */
+  /**
+   * The commit, the MST root, and the other blocks the head commit wrote (at
+   * most HEAD_PATH_BLOCKS): the path to the key it wrote last. New record keys
+   * are TIDs, so the next write usually walks that same path, and a cold
+   * actor's first write would otherwise fetch it one query per level.
+   */
   blocks: { cid: string; bytes: Uint8Array }[]
 }
 
-/** Head, last firehose seq, account status and the head's commit and MST root blocks, read in one round trip. */
+/** Enough for the tree's path and a few records; an imported head (all its blocks one rev) is not read whole. */
+const HEAD_PATH_BLOCKS = 32
+
+/** Head, last firehose seq, account status and the head's blocks (see HeadState), read in one round trip. */
 export async function getHeadState(d1: D1Database, did: string): Promise<HeadState> {
   const [root, last, account, blocks] = await d1.batch([
     d1.prepare('SELECT cid, rev, data_cid AS dataCid FROM repo_root WHERE did = ?').bind(did),
     d1.prepare('SELECT MAX(seq) AS seq FROM repo_event'),
     d1.prepare('SELECT active FROM account WHERE did = ?').bind(did),
-    d1.prepare('SELECT b.cid, b.content FROM repo_root r JOIN repo_block b ON b.did = r.did AND b.cid IN (r.cid, r.data_cid) WHERE r.did = ?').bind(did),
+    d1
+      .prepare(
+        `SELECT b.cid, b.content FROM repo_root r JOIN repo_block b ON b.did = r.did AND b.cid IN (r.cid, r.data_cid) WHERE r.did = ?1
+         UNION
+         SELECT * FROM (SELECT b.cid, b.content FROM repo_root r JOIN repo_block b ON b.did = r.did AND b.repo_rev = r.rev WHERE r.did = ?1 LIMIT ?2)`,
+      )
+      .bind(did, HEAD_PATH_BLOCKS),
   ])
   const row = root!.results[0] as HeadState['root'] | undefined
   const seq = (last!.results[0] as { seq: number | null } | undefined)?.seq ?? 0

@@ -1,4 +1,7 @@
+import type { AccountActor } from '../../actors/account-actor'
+import { evictDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
+import { getServerByName } from 'partyserver'
 import { mstUtil } from '@atproto/repo'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { loggedInAgent, TEST_DID, TEST_HANDLE, worker, xrpcUrl } from '../helpers'
@@ -53,6 +56,19 @@ describe('D1 round trips per request', () => {
       expect(line.actor.rowsWritten).toBeGreaterThan(0)
       expect(lines.filter((l) => l.msg === 'commit').at(-1)).toMatchObject({ commits: 1, d1: 1 })
     }
+  })
+
+  it('a cold actor’s first createRecord reads the head and the path the last write took in one round trip: two in all', async () => {
+    const agent = await loggedInAgent()
+    const token = agent.session!.accessJwt
+    await createPosts(token, 300) // a tree several levels deep
+    await traced('com.atproto.repo.createRecord', { token, body: post('the head: one write, as usual') })
+    await evictDurableObject(await getServerByName(env.ACCOUNT as unknown as DurableObjectNamespace<AccountActor>, TEST_DID))
+    const { line } = await traced('com.atproto.repo.createRecord', { token, body: post('after a cold start') })
+    // The head's load (head, seq, account, and the blocks the head commit wrote), then the batch.
+    expect(line.actor).toMatchObject({ d1: 2, requests: 1 })
+    const next = await traced('com.atproto.repo.createRecord', { token, body: post('warm again') })
+    expect(next.line.actor).toMatchObject({ d1: 1 })
   })
 
   it('a record with an image costs one more round trip: the blob check, one query for the whole group', async () => {
