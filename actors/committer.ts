@@ -1,4 +1,4 @@
-import { BlockMap, Repo, WriteOpAction, type CommitData, type RecordWriteOp } from '@atproto/repo'
+import { BlockMap, Repo, WriteOpAction, type RecordWriteOp } from '@atproto/repo'
 import { cborToLex, cborToLexRecord, cidForRecord } from '@atproto/repo'
 import type { Cid } from '@atproto/lex-data'
 import type { Secp256k1Keypair } from '@atproto/crypto'
@@ -10,6 +10,7 @@ import { getHeadState } from '../src/db/repoRoot'
 import { encodeMessageFrame } from '../src/firehose/frames'
 import { BlockCache, D1Blockstore } from '../src/repo/blockstore'
 import { carBytes } from '../src/repo/car'
+import { formatCommit } from '../src/repo/formatCommit'
 import { MAX_WRITES_PER_COMMIT, type BlobUse } from '../src/repo/prepareWrites'
 import '../src/repo/mstSerializeMemo'
 import { storedCid } from '../src/lib/cid'
@@ -22,6 +23,8 @@ import { loadHead } from './loadHead'
 const MAX_GROUP = 64
 /** …and about this many bytes of blocks and frames. */
 const MAX_GROUP_BYTES = 4 * 1024 * 1024
+/** Commits that build on the tree the last one left before it is loaded afresh from blocks (memory). */
+const TREE_KEPT_COMMITS = 256
 /** Requests share a commit until its records reach about this size (firehose frames stay small). */
 const MAX_COMMIT_RECORD_BYTES = 512 * 1024
 
@@ -96,6 +99,8 @@ export class Committer {
   #loading: Promise<Head> | null = null
   /** The repo at the last acknowledged commit, kept for the next group (see #openGroup). */
   #lastRepo: Repo | null = null
+  /** Commits built on the tree as the last one left it (see #seal). */
+  #treeCommits = 0
   /** Highest seq handed to onCommitted by this instance. */
   #broadcastUpTo: number | null = null
 
@@ -277,9 +282,12 @@ export class Committer {
     group.open = null
     try {
       if (open.ops.length > 0) {
-        const { commit, rows } = await this.#formatCommit(group.repo!, group.next, open, group.keypair)
+        const { commit, next, rows } = await this.#formatCommit(group.repo!, group.next, open, group.keypair)
         group.storage.pending.addMap(commit.newBlocks)
-        const repo = await Repo.load(group.storage, commit.cid)
+        // The tree as built holds every node its commits walked: now and then start again from a
+        // lazily loaded one, so an actor that lives long does not end up holding the whole tree.
+        const repo = ++this.#treeCommits < TREE_KEPT_COMMITS ? next : await Repo.load(group.storage, commit.cid)
+        if (repo !== next) this.#treeCommits = 0
         group.blocks.addMap(commit.newBlocks)
         group.commits.push(rows)
         group.bytes += rows.blocks.reduce((n, [, b]) => n + b.byteLength, rows.event.frame.byteLength)
@@ -474,7 +482,7 @@ export class Committer {
   /** The signed commit of the checked writes on top of `repo`, with its rows and firehose frame. */
   async #formatCommit(repo: Repo, head: Head, open: OpenCommit, keypair: Secp256k1Keypair) {
     const { ops, firehoseOps, upserts, deletes, replaced, blobRefs } = open
-    const commit: CommitData = await repo.formatCommit(ops, keypair)
+    const { commit, next } = await formatCommit(repo, ops, keypair)
     const dataCid = (cborToLex(commit.newBlocks.get(commit.cid)!) as { data: Cid }).data.toString()
     const seq = head.seq + 1
     const time = new Date().toISOString()
@@ -505,7 +513,7 @@ export class Committer {
       blobRefs,
       event: { seq, type: 'commit', frame, time: Date.now() },
     }
-    return { commit, rows }
+    return { commit, next, rows }
   }
 }
 
