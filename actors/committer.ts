@@ -1,5 +1,5 @@
 import { BlockMap, Repo, WriteOpAction, type RecordWriteOp } from '@atproto/repo'
-import { cborToLex, cborToLexRecord, cidForRecord } from '@atproto/repo'
+import { cborToLexRecord, cidForRecord } from '@atproto/repo'
 import type { Cid } from '@atproto/lex-data'
 import type { Secp256k1Keypair } from '@atproto/crypto'
 import { findBlobs } from '../src/db/blobs'
@@ -483,7 +483,7 @@ export class Committer {
   async #formatCommit(repo: Repo, head: Head, open: OpenCommit, keypair: Secp256k1Keypair) {
     const { ops, firehoseOps, upserts, deletes, replaced, blobRefs } = open
     const { commit, next } = await formatCommit(repo, ops, keypair)
-    const dataCid = (cborToLex(commit.newBlocks.get(commit.cid)!) as { data: Cid }).data.toString()
+    const dataCid = next.commit.data.toString()
     const seq = head.seq + 1
     const time = new Date().toISOString()
     const frame = encodeMessageFrame('#commit', {
