@@ -7,7 +7,9 @@
  *   node test/bench/stages.mjs        (REPO_RECORDS=10000 records in the MST, ITER=300)
  *
  * Commits are timed as the actor builds them: without and then with the MST
- * node encodings remembered (src/repo/mstSerializeMemo.ts, loaded by the actor).
+ * node encodings remembered (src/repo/mstSerializeMemo.ts, loaded by the actor),
+ * and as a chain, reloading each new tree from blocks or keeping it as built
+ * (src/repo/formatCommit.ts).
  * Needs Node 22 (it loads that module's TypeScript): `npx node test/bench/stages.mjs`.
  */
 import { schemas } from '@atproto/api'
@@ -67,5 +69,28 @@ rows.push(await time(`whole commit of 50 writes, library as is`, commit(50)))
 await import('../../src/repo/mstSerializeMemo.ts')
 rows.push(await time(`whole commit of 1 write, node encodings remembered (as the actor runs it)`, commit(1)))
 rows.push(await time(`whole commit of 50 writes, node encodings remembered`, commit(50)))
+// A chain of sequential one-write commits, each checked (the lookup the actor does) and then
+// built on the last: reloading the new tree from its blocks as the library leaves it, or
+// keeping the tree as built (src/repo/formatCommit.ts, what the actor does).
+const { formatCommit } = await import('../../src/repo/formatCommit.ts')
+const chain = (keep) => {
+  let tip = repo
+  return async () => {
+    const rkey = TID.nextStr()
+    await tip.data.get(`app.bsky.feed.post/${rkey}`)
+    const writes = [{ action: WriteOpAction.Create, collection: 'app.bsky.feed.post', rkey, record: record() }]
+    if (keep) {
+      const { commit, next } = await formatCommit(tip, writes, keypair)
+      await storage.applyCommit(commit)
+      tip = next
+    } else {
+      const commit = await tip.formatCommit(writes, keypair)
+      await storage.applyCommit(commit)
+      tip = await Repo.load(storage, commit.cid)
+    }
+  }
+}
+rows.push(await time('chain of 1-write commits, each reloading the tree from blocks', chain(false)))
+rows.push(await time('chain of 1-write commits, tree kept as built (as the actor runs it)', chain(true)))
 console.table(Object.fromEntries(rows.map(([k, v]) => [k, `${v} ms`])))
 console.log(JSON.stringify({ bench: 'stages', ...Object.fromEntries(rows) }))
