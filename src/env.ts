@@ -1,3 +1,5 @@
+import { LOG_LEVELS, setLogLevel, type LogLevel } from './lib/log'
+
 /** Bindings and variables as wrangler.toml and secrets provide them. */
 export interface Env {
   DB: D1Database
@@ -30,6 +32,8 @@ export interface Env {
   ACTOR_LOCATION_HINT?: string
   /** `true`: anonymous record reads may be served by a D1 read replica (Sessions API). */
   D1_READ_REPLICAS?: string
+  /** Lowest log level printed: `info` (default: a line per request and per commit), `warn` or `error`. */
+  LOG_LEVEL?: string
 }
 
 export interface Config {
@@ -54,6 +58,7 @@ export interface Config {
   proxyAllowInsecure: boolean
   actorLocationHint?: DurableObjectLocationHint
   d1ReadReplicas: boolean
+  logLevel: LogLevel
 }
 
 export class ConfigError extends Error {
@@ -134,6 +139,8 @@ export function readConfig(env: Env): Config {
   const chatUrl = env.BSKY_CHAT_URL || 'https://api.bsky.chat'
   const locationHint = env.ACTOR_LOCATION_HINT?.trim() || undefined
   if (locationHint && !LOCATION_HINTS.includes(locationHint)) problems.push(`ACTOR_LOCATION_HINT must be one of ${LOCATION_HINTS.join(', ')}`)
+  const logLevel = env.LOG_LEVEL?.trim() || 'info'
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`)
   if (problems.length > 0) throw new ConfigError(problems)
 
   const isLocal = isLocalHost(hostname)
@@ -157,8 +164,11 @@ export function readConfig(env: Env): Config {
     proxyAllowInsecure: env.PROXY_ALLOW_INSECURE === 'true',
     actorLocationHint: locationHint as DurableObjectLocationHint | undefined,
     d1ReadReplicas: env.D1_READ_REPLICAS === 'true',
+    logLevel: logLevel as LogLevel,
   }
   cache.set(env, config)
+  // Read once per isolate like the rest, before anything this isolate serves logs.
+  setLogLevel(config.logLevel)
   return config
 }
 

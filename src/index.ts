@@ -9,7 +9,7 @@ import { costFields, meterActors, meterBucket, newCost, withCost } from './lib/c
 import { meterD1 } from './db/metered'
 import { pruneExpiredOAuth } from './db/oauth'
 import { setDpopNonce } from './oauth/routes'
-import { errorFields, log } from './lib/log'
+import { errorFields, log, setLogLevel } from './lib/log'
 import { NotFoundError, toXrpcError, XrpcError } from './lib/errors'
 import { callMethod, type CallOptions } from './xrpc/method'
 import { proxyRequest } from './xrpc/proxy'
@@ -121,6 +121,8 @@ const meteredEnvs = new WeakMap<Env, Env>()
 function metered(env: Env): Env {
   let m = meteredEnvs.get(env)
   if (!m) {
+    // Before the first line this isolate logs, even for a route that never reads the config.
+    setLogLevel(env.LOG_LEVEL)
     m = { ...env, DB: meterD1(env.DB), BLOBS: meterBucket(env.BLOBS), ACCOUNT: meterActors(env.ACCOUNT) }
     meteredEnvs.set(env, m)
   }

@@ -20,14 +20,30 @@ export function recentProblems(): ProblemLine[] {
   return [...problems]
 }
 
-export function log(level: 'info' | 'warn' | 'error', msg: string, fields: LogFields = {}): void {
+export type LogLevel = 'info' | 'warn' | 'error'
+export const LOG_LEVELS: readonly LogLevel[] = ['info', 'warn', 'error']
+let lowest = 0
+
+/**
+ * The lowest level printed in this isolate (LOG_LEVEL; unset or unknown: info).
+ * `warn` drops the line per request and per commit, e.g. to keep Workers Logs
+ * volume down; warnings and errors still reach the status page either way.
+ */
+export function setLogLevel(level: string | undefined): void {
+  lowest = Math.max(0, LOG_LEVELS.indexOf(level as LogLevel))
+}
+
+export function log(level: LogLevel, msg: string, fields: LogFields = {}): void {
+  const printed = LOG_LEVELS.indexOf(level) >= lowest
+  if (!printed && level === 'info') return
   const time = new Date().toISOString()
-  const line = JSON.stringify({ level, msg, time, ...fields })
   if (level !== 'info') {
     const { stack: _stack, ...rest } = fields
     problems.push({ level, msg, time, fields: JSON.stringify(rest) })
     if (problems.length > MAX_PROBLEMS) problems.shift()
   }
+  if (!printed) return
+  const line = JSON.stringify({ level, msg, time, ...fields })
   if (level === 'error') console.error(line)
   else if (level === 'warn') console.warn(line)
   else console.log(line)
