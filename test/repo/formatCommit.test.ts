@@ -1,8 +1,9 @@
 import { Secp256k1Keypair } from '@atproto/crypto'
-import { cidForRecord, MemoryBlockstore, Repo, verifyCommitSig, WriteOpAction, type CommitData, type RecordWriteOp } from '@atproto/repo'
+import { MemoryBlockstore, Repo, verifyCommitSig, WriteOpAction, type CommitData, type RecordWriteOp } from '@atproto/repo'
 import { describe, expect, it } from 'vitest'
 import '../../src/repo/mstSerializeMemo'
 import { carBytes } from '../../src/repo/car'
+import { proofCar, relayOps } from './commitChain'
 import { formatCommit } from '../../src/repo/formatCommit'
 import { CommitVerifier } from '../firehose/verifier'
 
@@ -72,16 +73,8 @@ describe('formatCommit keeping the tree', () => {
       expect(next.commit.rev).toBe(commit.rev)
       expect(await verifyCommitSig(next.commit, keypair.did())).toBe(true)
 
-      const ops = []
-      for (const w of writes) {
-        const path = `${w.collection}/${w.rkey}`
-        const cid = w.action === WriteOpAction.Delete ? null : await cidForRecord(w.record)
-        const prev = live.get(w.rkey) as never
-        ops.push(w.action === WriteOpAction.Create ? { action: 'create', path, cid } : w.action === WriteOpAction.Update ? { action: 'update', path, cid, prev } : { action: 'delete', path, cid: null, prev })
-        if (cid) live.set(w.rkey, cid)
-        else live.delete(w.rkey)
-      }
-      await verifier.verify({ seq: round + 1, commit: commit.cid, rev: commit.rev, since: commit.since, prevData: before, ops, blocks: carBytes(commit.cid, [...commit.relevantBlocks].map(([cid, bytes]) => ({ cid, bytes }))), tooBig: false, rebase: false, blobs: [] })
+      const ops = await relayOps(writes, live)
+      await verifier.verify({ seq: round + 1, commit: commit.cid, rev: commit.rev, since: commit.since, prevData: before, ops, blocks: proofCar(commit), tooBig: false, rebase: false, blobs: [] })
 
       await ours.applyCommit(commit)
       repo = next

@@ -1,10 +1,11 @@
 import { Secp256k1Keypair } from '@atproto/crypto'
-import { cidForRecord, MemoryBlockstore, Repo, WriteOpAction, type RecordWriteOp } from '@atproto/repo'
+import { MemoryBlockstore, Repo, WriteOpAction, type RecordWriteOp } from '@atproto/repo'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { describe, expect, it } from 'vitest'
 import '../../src/repo/mstSerializeMemo'
 import { carBytes } from '../../src/repo/car'
+import { proofCar, relayOps } from './commitChain'
 import { CommitVerifier } from '../firehose/verifier'
 
 /**
@@ -39,16 +40,8 @@ describe('remembered MST node encodings', () => {
       const before = await repo.data.getPointer()
       const commit = await repo.formatCommit(writes, keypair)
       for (const [cid, bytes] of commit.relevantBlocks) expect(CID.create(1, 0x71, await sha256.digest(bytes)).toString()).toBe(cid.toString())
-      const ops = []
-      for (const w of writes) {
-        const path = `${w.collection}/${w.rkey}`
-        const cid = w.action === WriteOpAction.Delete ? null : await cidForRecord(w.record)
-        const prev = live.get(w.rkey) as any
-        ops.push(w.action === WriteOpAction.Create ? { action: 'create', path, cid } : w.action === WriteOpAction.Update ? { action: 'update', path, cid, prev } : { action: 'delete', path, cid: null, prev })
-        if (cid) live.set(w.rkey, cid)
-        else live.delete(w.rkey)
-      }
-      await verifier.verify({ seq: round + 1, commit: commit.cid, rev: commit.rev, since: repo.commit.rev, prevData: before, ops, blocks: carBytes(commit.cid, [...commit.relevantBlocks].map(([cid, bytes]) => ({ cid, bytes }))), tooBig: false, rebase: false, blobs: [] })
+      const ops = await relayOps(writes, live)
+      await verifier.verify({ seq: round + 1, commit: commit.cid, rev: commit.rev, since: repo.commit.rev, prevData: before, ops, blocks: proofCar(commit), tooBig: false, rebase: false, blobs: [] })
       await storage.applyCommit(commit)
       repo = await Repo.load(storage, commit.cid)
     }
