@@ -23,8 +23,14 @@ import { loadHead } from './loadHead'
 const MAX_GROUP = 64
 /** …and about this many bytes of blocks and frames. */
 const MAX_GROUP_BYTES = 4 * 1024 * 1024
-/** Commits that build on the tree the last one left before it is loaded afresh from blocks (memory). */
-const TREE_KEPT_COMMITS = 256
+/**
+ * Writes whose commits build on the tree as the last commit left it before it
+ * is loaded afresh from blocks. A kept tree holds every node its commits walked
+ * (and their remembered encodings): writes spread over a large repo would
+ * otherwise end up holding all of it. A thousand paths stay within a few MB;
+ * sequential posts, which walk one path, reload every thousand commits.
+ */
+const TREE_KEPT_WRITES = 1000
 /** Requests share a commit until its records reach about this size (firehose frames stay small). */
 const MAX_COMMIT_RECORD_BYTES = 512 * 1024
 
@@ -99,8 +105,8 @@ export class Committer {
   #loading: Promise<Head> | null = null
   /** The repo at the last acknowledged commit, kept for the next group (see #openGroup). */
   #lastRepo: Repo | null = null
-  /** Commits built on the tree as the last one left it (see #seal). */
-  #treeCommits = 0
+  /** Writes committed on the tree as the last commit left it, since it was loaded (see #seal). */
+  #treeWrites = 0
   /** Highest seq handed to onCommitted by this instance. */
   #broadcastUpTo: number | null = null
 
@@ -284,10 +290,10 @@ export class Committer {
       if (open.ops.length > 0) {
         const { commit, next, rows } = await this.#formatCommit(group.repo!, group.next, open, group.keypair)
         group.storage.pending.addMap(commit.newBlocks)
-        // The tree as built holds every node its commits walked: now and then start again from a
-        // lazily loaded one, so an actor that lives long does not end up holding the whole tree.
-        const repo = ++this.#treeCommits < TREE_KEPT_COMMITS ? next : await Repo.load(group.storage, commit.cid)
-        if (repo !== next) this.#treeCommits = 0
+        // Now and then start again from a lazily loaded tree (see TREE_KEPT_WRITES).
+        this.#treeWrites += open.ops.length
+        const repo = this.#treeWrites < TREE_KEPT_WRITES ? next : await Repo.load(group.storage, commit.cid)
+        if (repo !== next) this.#treeWrites = 0
         group.blocks.addMap(commit.newBlocks)
         group.commits.push(rows)
         group.bytes += rows.blocks.reduce((n, [, b]) => n + b.byteLength, rows.event.frame.byteLength)
