@@ -81,6 +81,8 @@ export class Committer {
     private readonly onCommitted: (events: CommittedEvent[]) => void,
     /** Asked only when the repo is first created: whether relays may hear of it yet. */
     private readonly hostedHere?: () => Promise<boolean>,
+    /** Writes before the kept tree is loaded afresh (TREE_KEPT_WRITES; tests lower it). */
+    private readonly treeKeptWrites = TREE_KEPT_WRITES,
   ) {}
 
   /**
@@ -194,7 +196,7 @@ export class Committer {
             continue
           }
         }
-        inflight = group.commits.length > 0 ? { done: this.#send(group), head: group.next, blocks: group.blocks, repo: group.repo } : null
+        inflight = group.commits.length > 0 ? { done: this.#send(group), head: group.next, blocks: group.storage.pending, repo: group.repo } : null
         if (!inflight) this.#settle(group)
       }
     } finally {
@@ -229,14 +231,13 @@ export class Committer {
   async #openGroup(below: { head: Head; blocks: BlockMap; repo: Repo | null } | null, cost: Cost): Promise<Group> {
     const head = below ? below.head : await this.head()
     const keypair = await this.keypair()
-    const storage = new D1Blockstore(this.d1, this.did, this.#cache)
-    if (below) storage.pending.addMap(below.blocks)
+    const storage = new D1Blockstore(this.d1, this.did, this.#cache, below?.blocks)
     // The tree of the last commit built, when this group starts from it: its nodes stay decoded
     // and their encodings remembered. Immutable and content-addressed, so any store that holds
     // its blocks serves it.
     const last = below ? below.repo : this.#lastRepo
     const repo = last && last.cid.toString() === head.cid ? last : null
-    return { next: head, keypair, storage, blocks: new BlockMap(), repo, open: null, requests: [], settled: [], commits: [], events: [], bytes: 0, cost, started: Date.now() }
+    return { next: head, keypair, storage, repo, open: null, requests: [], settled: [], commits: [], events: [], bytes: 0, cost, started: Date.now() }
   }
 
   /**
@@ -292,9 +293,8 @@ export class Committer {
         group.storage.pending.addMap(commit.newBlocks)
         // Now and then start again from a lazily loaded tree (see TREE_KEPT_WRITES).
         this.#treeWrites += open.ops.length
-        const repo = this.#treeWrites < TREE_KEPT_WRITES ? next : await Repo.load(group.storage, commit.cid)
+        const repo = this.#treeWrites < this.treeKeptWrites ? next : await Repo.load(group.storage, commit.cid)
         if (repo !== next) this.#treeWrites = 0
-        group.blocks.addMap(commit.newBlocks)
         group.commits.push(rows)
         group.bytes += rows.blocks.reduce((n, [, b]) => n + b.byteLength, rows.event.frame.byteLength)
         group.events.push({ seq: rows.event.seq, frame: rows.event.frame })
@@ -562,10 +562,8 @@ interface Group {
   /** Its last commit so far (at first, the head it builds on). */
   next: Head
   keypair: Secp256k1Keypair
-  /** Its blocks and those of the group below it, read from `storage.pending` until D1 has them. */
+  /** Its own new blocks are `storage.pending` until D1 has them (a group built on top reads them there too). */
   storage: D1Blockstore
-  /** Its own new blocks: what a group built on top of it reads from memory. */
-  blocks: BlockMap
   repo: Repo | null
   /** The commit being assembled from checked requests, not yet signed. */
   open: OpenCommit | null

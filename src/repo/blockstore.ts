@@ -4,9 +4,10 @@ import { getBlock, getBlocks } from '../db/blocks'
 import { storedCid } from '../lib/cid'
 
 /**
- * Read-only block access over D1's `repo_block` for one repo, with an
- * optional overlay of blocks not yet in D1 (commits of a group being built)
- * and a cache. Blocks are content-addressed and immutable, so caching them
+ * Read-only block access over D1's `repo_block` for one repo, with overlays
+ * of blocks not yet in D1 (`pending`: the commits of a group being built;
+ * `below`: those of the group in flight under it, read where they are, not
+ * copied) and a cache. Blocks are content-addressed and immutable, so caching them
  * can never show state ahead of storage: only the head pointer can, and that
  * is not held here.
  */
@@ -17,12 +18,17 @@ export class D1Blockstore extends ReadableBlockstore implements RepoStorage {
     private readonly d1: D1Database,
     private readonly did: string,
     private readonly cache?: BlockCache,
+    private readonly below?: BlockMap,
   ) {
     super()
   }
 
+  #local(cid: Cid): Uint8Array | undefined {
+    return this.pending.get(cid) ?? this.below?.get(cid) ?? this.cache?.get(cid.toString())
+  }
+
   async getBytes(cid: Cid): Promise<Uint8Array | null> {
-    const local = this.pending.get(cid) ?? this.cache?.get(cid.toString())
+    const local = this.#local(cid)
     if (local) return local
     const bytes = await getBlock(this.d1, this.did, cid.toString())
     if (bytes) this.cache?.set(cid.toString(), bytes)
@@ -37,7 +43,7 @@ export class D1Blockstore extends ReadableBlockstore implements RepoStorage {
     const blocks = new BlockMap()
     const toFetch: Cid[] = []
     for (const cid of cids) {
-      const local = this.pending.get(cid) ?? this.cache?.get(cid.toString())
+      const local = this.#local(cid)
       if (local) blocks.set(cid, local)
       else toFetch.push(cid)
     }

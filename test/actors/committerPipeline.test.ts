@@ -104,6 +104,34 @@ describe('pipelined group commit', () => {
     for (const o of outcomes) expect(o.ok && o.cost).toMatchObject({ requests: 5, d1: 2 })
   })
 
+  it('a group on top of one in flight reads the blocks that one wrote, also from a tree loaded afresh', async () => {
+    const { d1, holdNextBatch } = gatedD1()
+    // Every commit loads its tree afresh from blocks: nothing is served from a tree kept in memory.
+    const did = 'did:web:pipeline-reload.test'
+    const committer = new Committer(meterD1(d1), did, 'pipeline-reload.test', () => getSigningKey(KEY), () => {}, undefined, 1)
+    const many = Array.from({ length: 150 }, (_, i) => prepareCreateOrUpdate('create', { collection: 'app.bsky.feed.post', record: { text: `p${i}`, createdAt: new Date().toISOString() } }))
+    expect((await committer.apply({ writes: many })).ok).toBe(true)
+    const profile = (name: string) => ({ ...prepareCreateOrUpdate('update', { collection: 'app.bsky.actor.profile', rkey: 'self', record: { displayName: name } }), upsert: true })
+    // In flight: a write on the profile's side of the tree, its nodes in no D1 row yet…
+    const held = holdNextBatch()
+    const inFlight = committer.apply({ writes: [profile('in flight')] })
+    await held.sent
+    // …and on top of it: a post (its commit reloads the tree), then the profile again and that
+    // post deleted (the same record: a second commit, walking nodes only the batch in flight holds).
+    const postWrite = prepareCreateOrUpdate('create', { collection: 'app.bsky.feed.post', record: { text: 'on top', createdAt: new Date().toISOString() } })
+    const first = committer.apply({ writes: [postWrite] })
+    const second = committer.apply({ writes: [profile('on top'), { ...postWrite, action: 'delete', record: undefined }] })
+    // Both are built and signed while the batch below is still held.
+    await new Promise((r) => setTimeout(r, 100))
+    held.pass()
+    const [oInFlight, oFirst, oSecond] = await Promise.all([inFlight, first, second])
+    if (!oInFlight.ok || !oFirst.ok || !oSecond.ok) throw new Error('a write failed')
+    expect(oSecond.commit!.rev > oFirst.commit!.rev).toBe(true)
+    expect(await rowOf('SELECT cid FROM record WHERE uri = ?', `at://${did}/app.bsky.actor.profile/self`)).toEqual({ cid: oSecond.results[0]!.cid })
+    expect(await rowOf('SELECT cid FROM record WHERE uri = ?', oFirst.results[0]!.uri)).toBeNull()
+    expect((await rowOf('SELECT cid FROM repo_root WHERE did = ?', did))!.cid).toBe(oSecond.commit!.cid)
+  })
+
   it('requests queued together share one commit; a refused one stays out, and a second write to the same record starts the next', async () => {
     const { d1, holdNextBatch } = gatedD1()
     const events: CommittedEvent[] = []
