@@ -21,8 +21,8 @@ export interface BlockReadOptions {
 const live = (opts?: BlockReadOptions) => (opts?.removed ? '' : ' AND +removed_at IS NULL')
 
 export async function getBlock(d1: D1Database, did: string, cid: string, opts?: BlockReadOptions): Promise<Uint8Array | null> {
-  const row = await d1.prepare(`SELECT content FROM repo_block WHERE did = ? AND cid = ?${live(opts)}`).bind(did, cid).first<{ content: ArrayBuffer | number[] }>()
-  return row ? new Uint8Array(row.content) : null
+  const row = await d1.prepare(`SELECT hex(content) AS content FROM repo_block WHERE did = ? AND cid = ?${live(opts)}`).bind(did, cid).first<{ content: string }>()
+  return row ? fromHex(row.content) : null
 }
 
 /** The blocks found among `cids` (any number of them), by CID string. */
@@ -51,13 +51,13 @@ export async function* blocksSince(d1: D1Database, did: string, since: string, a
   for (;;) {
     const { results } = await d1
       .prepare(
-        `SELECT cid, repo_rev, content FROM repo_block
+        `SELECT cid, repo_rev, hex(content) AS content FROM repo_block
          WHERE did = ?1 AND (repo_rev > ?2 OR (repo_rev = ?2 AND cid > ?3)) AND (removed_at IS NULL OR removed_at >= ?5)
          ORDER BY repo_rev, cid LIMIT ?4`,
       )
       .bind(did, after.rev, after.cid, pageSize, asOf)
-      .all<{ cid: string; repo_rev: string; content: ArrayBuffer }>()
-    for (const row of results) yield { cid: row.cid, bytes: new Uint8Array(row.content) }
+      .all<{ cid: string; repo_rev: string; content: string }>()
+    for (const row of results) yield { cid: row.cid, bytes: fromHex(row.content) }
     if (results.length < pageSize) return
     const last = results.at(-1)!
     after = { rev: last.repo_rev, cid: last.cid }

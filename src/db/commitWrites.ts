@@ -3,11 +3,13 @@
  *
  * The group is folded into its net effect first (a block added by one commit
  * and dropped by the next is never written; a record created then deleted is
- * only deleted). Bytes go in as bound BLOB parameters, many rows per
- * statement; small rows travel as JSON parameters (json_each). So a group
- * costs a handful of statements however many commits it holds, and D1's
- * 100-parameter and per-invocation query limits are never approached.
+ * only deleted). Bytes go in as hex parameters that `unhex()` stores as
+ * BLOBs (src/lib/hex.ts says why), many rows per statement; small rows
+ * travel as JSON parameters (json_each). So a group costs a handful of
+ * statements however many commits it holds, and D1's 100-parameter and
+ * per-invocation query limits are never approached.
  */
+import { toHex } from '../lib/hex'
 import { eventStatements, type EventRow } from './events'
 import { chunks, MAX_PARAMS } from './statements'
 
@@ -107,18 +109,18 @@ export function rootUpsert(d1: D1Database, did: string, head: { cid: string; rev
 }
 
 /**
- * Inserts blocks, many rows per statement with the bytes bound as BLOBs. A
+ * Inserts blocks, many rows per statement with the bytes bound as hex. A
  * block already stored takes the new rev (and is live again), unless `keepExisting` (import staging).
  */
 export function blockInserts(d1: D1Database, did: string, blocks: { cid: string; rev: string; bytes: Uint8Array }[], keepExisting = false): D1PreparedStatement[] {
   const onConflict = keepExisting ? 'DO NOTHING' : 'DO UPDATE SET repo_rev = excluded.repo_rev, removed_at = NULL'
-  return chunks(blocks, (b) => b.bytes.byteLength, Math.floor((MAX_PARAMS - 1) / 3)).map((rows) =>
+  return chunks(blocks, (b) => 2 * b.bytes.byteLength, Math.floor((MAX_PARAMS - 1) / 3)).map((rows) =>
     d1
       .prepare(
-        `INSERT INTO repo_block (did, cid, repo_rev, content, size) VALUES ${rows.map((_, i) => `(?1, ?${i * 3 + 2}, ?${i * 3 + 3}, ?${i * 3 + 4}, length(?${i * 3 + 4}))`).join(', ')}
+        `INSERT INTO repo_block (did, cid, repo_rev, content, size) VALUES ${rows.map((_, i) => `(?1, ?${i * 3 + 2}, ?${i * 3 + 3}, unhex(?${i * 3 + 4}), length(?${i * 3 + 4}) / 2)`).join(', ')}
          ON CONFLICT (did, cid) ${onConflict}`,
       )
-      .bind(did, ...rows.flatMap((b) => [b.cid, b.rev, b.bytes])),
+      .bind(did, ...rows.flatMap((b) => [b.cid, b.rev, toHex(b.bytes)])),
   )
 }
 

@@ -1,3 +1,4 @@
+import { fromHex } from '../lib/hex'
 import { blockInserts, rootUpsert } from './commitWrites'
 import { chunks } from './statements'
 
@@ -28,7 +29,11 @@ export const IMPORT_MARKER_PREFIX = 'import-'
  */
 export const STAGED_REMOVED_AT = Number.MAX_SAFE_INTEGER
 
-/** Bytes of block content per staging statement (one BLOB parameter; D1 allows 2 MB per value). */
+/**
+ * Bytes of block content per staging statement (one BLOB parameter; D1 allows 2 MB per value).
+ * Not hex like the commit path's: hex would halve what fits in a value, and an import is one bulk
+ * transfer where statements per invocation, not encoding, is the limit.
+ */
 export const STAGE_BYTES_PER_STATEMENT = 1024 * 1024
 
 /**
@@ -61,10 +66,10 @@ export function stageBlocksStatement(d1: D1Database, did: string, marker: string
 /** The stored blocks among `cids` (staged or already there, live or not), by CID. */
 export async function readStagedBlocks(d1: D1Database, did: string, cids: string[]): Promise<Map<string, Uint8Array>> {
   const { results } = await d1
-    .prepare('SELECT cid, content FROM repo_block WHERE did = ?1 AND cid IN (SELECT value FROM json_each(?2))')
+    .prepare('SELECT cid, hex(content) AS content FROM repo_block WHERE did = ?1 AND cid IN (SELECT value FROM json_each(?2))')
     .bind(did, JSON.stringify(cids))
-    .all<{ cid: string; content: ArrayBuffer }>()
-  return new Map(results.map((r) => [r.cid, new Uint8Array(r.content)]))
+    .all<{ cid: string; content: string }>()
+  return new Map(results.map((r) => [r.cid, fromHex(r.content)]))
 }
 
 export function stageNodesStatements(d1: D1Database, marker: string, cids: string[]): D1PreparedStatement[] {

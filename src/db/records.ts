@@ -1,3 +1,4 @@
+import { fromHex } from '../lib/hex'
 import type { D1Reader } from './readReplica'
 
 export interface StoredRecord {
@@ -8,10 +9,10 @@ export interface StoredRecord {
 
 export async function getRecord(d1: D1Reader, uri: string): Promise<StoredRecord | null> {
   const row = await d1
-    .prepare('SELECT r.uri, r.cid, b.content FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid WHERE r.uri = ?')
+    .prepare('SELECT r.uri, r.cid, hex(b.content) AS content FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid WHERE r.uri = ?')
     .bind(uri)
-    .first<{ uri: string; cid: string; content: ArrayBuffer }>()
-  return row ? { uri: row.uri, cid: row.cid, content: new Uint8Array(row.content) } : null
+    .first<{ uri: string; cid: string; content: string }>()
+  return row ? { uri: row.uri, cid: row.cid, content: fromHex(row.content) } : null
 }
 
 /**
@@ -21,12 +22,12 @@ export async function getRecord(d1: D1Reader, uri: string): Promise<StoredRecord
 export async function getRecordByHandle(d1: D1Reader, did: string, handle: string, uri: string): Promise<StoredRecord | null> {
   const row = await d1
     .prepare(
-      `SELECT r.uri, r.cid, b.content FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid
+      `SELECT r.uri, r.cid, hex(b.content) AS content FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid
        WHERE r.uri = ?1 AND EXISTS (SELECT 1 FROM account a WHERE a.did = ?2 AND a.handle = ?3)`,
     )
     .bind(uri, did, handle)
-    .first<{ uri: string; cid: string; content: ArrayBuffer }>()
-  return row ? { uri: row.uri, cid: row.cid, content: new Uint8Array(row.content) } : null
+    .first<{ uri: string; cid: string; content: string }>()
+  return row ? { uri: row.uri, cid: row.cid, content: fromHex(row.content) } : null
 }
 
 /**
@@ -41,13 +42,13 @@ export async function listRecords(d1: D1Reader, did: string, collection: string,
   const handleClause = opts.handle !== undefined ? 'AND EXISTS (SELECT 1 FROM account a WHERE a.did = ?1 AND a.handle = ?5)' : ''
   const { results } = await d1
     .prepare(
-      `SELECT r.uri, r.cid, b.content FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid
+      `SELECT r.uri, r.cid, hex(b.content) AS content FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid
        WHERE r.did = ?1 AND r.collection = ?2 ${cursorClause} ${handleClause} ORDER BY r.rkey ${order} LIMIT ?3`,
     )
     // Exactly as many values as the highest parameter used (?4 may be unused when ?5 is).
     .bind(...[did, collection, opts.limit, opts.cursor ?? null, opts.handle ?? null].slice(0, opts.handle !== undefined ? 5 : opts.cursor !== undefined ? 4 : 3))
-    .all<{ uri: string; cid: string; content: ArrayBuffer }>()
-  return results.map((r) => ({ uri: r.uri, cid: r.cid, content: new Uint8Array(r.content) }))
+    .all<{ uri: string; cid: string; content: string }>()
+  return results.map((r) => ({ uri: r.uri, cid: r.cid, content: fromHex(r.content) }))
 }
 
 /**

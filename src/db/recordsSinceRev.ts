@@ -1,3 +1,5 @@
+import { fromHex } from '../lib/hex'
+
 export interface RecentRecord {
   uri: string
   cid: string
@@ -16,20 +18,20 @@ const LIMIT = 10
  * "newer than" means nothing.
  */
 export async function getRecordsSinceRev(d1: D1Database, did: string, rev: string): Promise<RecentRecord[]> {
-  const [newer, older] = await d1.batch<{ uri: string; cid: string; content: ArrayBuffer; indexed_at: number } | { one: number }>([
+  const [newer, older] = await d1.batch<{ uri: string; cid: string; content: string; indexed_at: number } | { one: number }>([
     d1
       .prepare(
-        `SELECT r.uri, r.cid, b.content, r.indexed_at FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid
+        `SELECT r.uri, r.cid, hex(b.content) AS content, r.indexed_at FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid
          WHERE r.did = ?1 AND r.repo_rev > ?2 ORDER BY r.repo_rev ASC LIMIT ${LIMIT}`,
       )
       .bind(did, rev),
     d1.prepare('SELECT 1 AS one FROM record WHERE did = ?1 AND repo_rev <= ?2 LIMIT 1').bind(did, rev),
   ])
   if (!older?.results.length) return []
-  return (newer!.results as { uri: string; cid: string; content: ArrayBuffer; indexed_at: number }[]).map((r) => ({
+  return (newer!.results as { uri: string; cid: string; content: string; indexed_at: number }[]).map((r) => ({
     uri: r.uri,
     cid: r.cid,
-    content: new Uint8Array(r.content),
+    content: fromHex(r.content),
     indexedAt: r.indexed_at,
   }))
 }
@@ -37,8 +39,8 @@ export async function getRecordsSinceRev(d1: D1Database, did: string, rev: strin
 /** The account's current profile record (`app.bsky.actor.profile/self`), if any. */
 export async function getProfileRecord(d1: D1Database, did: string): Promise<Uint8Array | null> {
   const row = await d1
-    .prepare('SELECT b.content FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid WHERE r.uri = ?')
+    .prepare('SELECT hex(b.content) AS content FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid WHERE r.uri = ?')
     .bind(`at://${did}/app.bsky.actor.profile/self`)
-    .first<{ content: ArrayBuffer }>()
-  return row ? new Uint8Array(row.content) : null
+    .first<{ content: string }>()
+  return row ? fromHex(row.content) : null
 }

@@ -1,3 +1,4 @@
+import { fromHex } from '../lib/hex'
 import { ACCOUNT_DEFAULTS } from './accounts'
 
 export interface RepoRoot {
@@ -43,9 +44,9 @@ export async function getHeadState(d1: D1Database, did: string): Promise<HeadSta
     d1.prepare('SELECT active FROM account WHERE did = ?').bind(did),
     d1
       .prepare(
-        `SELECT b.cid, b.content FROM repo_root r JOIN repo_block b ON b.did = r.did AND b.cid IN (r.cid, r.data_cid) WHERE r.did = ?1
+        `SELECT b.cid, hex(b.content) AS content FROM repo_root r JOIN repo_block b ON b.did = r.did AND b.cid IN (r.cid, r.data_cid) WHERE r.did = ?1
          UNION
-         SELECT * FROM (SELECT b.cid, b.content FROM repo_root r JOIN repo_block b ON b.did = r.did AND b.repo_rev = r.rev WHERE r.did = ?1 LIMIT ?2)`,
+         SELECT * FROM (SELECT b.cid, hex(b.content) AS content FROM repo_root r JOIN repo_block b ON b.did = r.did AND b.repo_rev = r.rev WHERE r.did = ?1 LIMIT ?2)`,
       )
       .bind(did, HEAD_PATH_BLOCKS),
   ])
@@ -56,6 +57,6 @@ export async function getHeadState(d1: D1Database, did: string): Promise<HeadSta
     root: row ?? null,
     seq,
     active: active === undefined ? ACCOUNT_DEFAULTS.active : Boolean(active),
-    blocks: (blocks!.results as { cid: string; content: ArrayBuffer }[]).map((b) => ({ cid: b.cid, bytes: new Uint8Array(b.content) })),
+    blocks: (blocks!.results as { cid: string; content: string }[]).map((b) => ({ cid: b.cid, bytes: fromHex(b.content) })),
   }
 }

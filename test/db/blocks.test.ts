@@ -1,6 +1,8 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { blocksSince, pruneRemovedBlocks } from '../../src/db/blocks'
+import { blocksSince, getBlock, getBlocks, pruneRemovedBlocks } from '../../src/db/blocks'
+import { blockInserts } from '../../src/db/commitWrites'
+import { eventsAfter, eventStatements } from '../../src/db/events'
 import { snapshotBlocks } from '../../src/repo/snapshot'
 import { loggedInAgent, TEST_DID } from '../helpers'
 
@@ -67,5 +69,26 @@ describe('repo blocks', () => {
     // Every block the delete dropped is marked; nothing else changed state.
     const stillLive = new Set((await live()).map((r) => r.cid))
     expect(beforeRemoval.filter((cid) => !stillLive.has(cid)).length).toBeGreaterThan(1)
+  })
+
+  it('bytes cross D1 as hex and are stored as the same BLOBs: every byte value, any length', async () => {
+    const did = 'did:web:hex.test'
+    const every = Uint8Array.from({ length: 512 }, (_, i) => i % 256)
+    const blocks = [
+      { cid: 'bafyhexevery', rev: 'r1', bytes: every },
+      { cid: 'bafyhexone', rev: 'r1', bytes: Uint8Array.of(0) },
+      { cid: 'bafyhexbig', rev: 'r1', bytes: crypto.getRandomValues(new Uint8Array(60_000)) },
+    ]
+    const seq = 1_000_000_000
+    await env.DB.batch([...blockInserts(env.DB, did, blocks), ...eventStatements(env.DB, did, [{ seq, type: 'commit', frame: every, time: Date.now() }])])
+
+    const stored = await env.DB.prepare("SELECT cid, typeof(content) AS type, size, length(content) AS length FROM repo_block WHERE did = ? ORDER BY cid").bind(did).all()
+    expect(stored.results).toEqual(
+      [...blocks].sort((a, b) => a.cid.localeCompare(b.cid)).map((b) => ({ cid: b.cid, type: 'blob', size: b.bytes.length, length: b.bytes.length })),
+    )
+    for (const b of blocks) expect(await getBlock(env.DB, did, b.cid)).toEqual(b.bytes)
+    expect(await getBlocks(env.DB, did, blocks.map((b) => b.cid))).toEqual(new Map(blocks.map((b) => [b.cid, b.bytes])))
+    expect(await eventsAfter(env.DB, seq - 1, 1)).toEqual([{ seq, frame: every }])
+    await env.DB.batch([env.DB.prepare('DELETE FROM repo_block WHERE did = ?').bind(did), env.DB.prepare('DELETE FROM repo_event WHERE seq = ?').bind(seq)])
   })
 })

@@ -229,7 +229,7 @@ describe('replay and hand-over', () => {
     await firehose.subscribe(sub as unknown as Connection<SubscriberState>, '0')
     expect(firehose.replaying).toBe(1)
     expect(await firehose.prune()).toBe(0) // skipped: a replay is reading
-    expect(gates.map((g) => g.sql)).toEqual([expect.stringContaining('SELECT seq, frame')])
+    expect(gates.map((g) => g.sql)).toEqual([expect.stringContaining('SELECT seq, hex(frame)')])
     gates.shift()!.open()
     await settle()
     expect(firehose.replaying).toBe(0)
