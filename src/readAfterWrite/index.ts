@@ -1,7 +1,7 @@
 import type { Config } from '../env'
 import { getAccount } from '../db/accounts'
 import type { Db } from '../db/client'
-import { lexicons } from '../lib/lexicons'
+import { lexicons, withoutStacks } from '../lib/lexicons'
 import { errorFields, log } from '../lib/log'
 import { localLag, readLocalRecords, type LocalRecords } from './localRecords'
 import { addPostsToThread, mungers } from './mungers'
@@ -49,7 +49,7 @@ export async function readAfterWrite(nsid: string, did: string, upstream: Respon
       const thread = await localThread(viewer, local, ctx)
       return thread ? merged(upstream.headers, { thread }, local) : original()
     }
-    lexicons.assertValidXrpcOutput(nsid, body)
+    withoutStacks(() => lexicons.assertValidXrpcOutput(nsid, body))
     return merged(upstream.headers, await munge(viewer, body, local), local)
   } catch (err) {
     log('warn', 'read-after-write merge failed', { requestId: ctx.requestId, nsid, ...errorFields(err) })

@@ -5,7 +5,7 @@ import { jsonToLex } from '@atproto/lex-json'
 import { jsonToLex as lexiconJsonToLex } from '@atproto/lexicon'
 import { isValidNsid, isValidRecordKey } from '@atproto/syntax'
 import { InvalidRequestError } from '../lib/errors'
-import { lexicons } from '../lib/lexicons'
+import { lexicons, withoutStacks } from '../lib/lexicons'
 
 /** Records above this (DAG-CBOR bytes) are refused, as the reference PDS's body limit would. */
 export const MAX_RECORD_BYTES = 1024 * 1024
@@ -95,7 +95,7 @@ function validateRecord(collection: string, rkey: string, json: Record<string, u
   }
   try {
     // @atproto/lexicon validates its own value shape (BlobRef instances), so convert for it.
-    lexicons.assertValidRecord(collection, lexiconJsonToLex(json as never))
+    withoutStacks(() => lexicons.assertValidRecord(collection, lexiconJsonToLex(json as never)))
   } catch (err) {
     throw new InvalidRequestError(`Invalid ${collection} record: ${message(err)}`, 'InvalidRecord')
   }
