@@ -71,6 +71,19 @@ describe('D1 round trips per request', () => {
     expect(next.line.actor).toMatchObject({ d1: 1 })
   })
 
+  it('a cold actor’s first write in another recently written collection walks a path it already loaded: two round trips in all', async () => {
+    const agent = await loggedInAgent()
+    const token = agent.session!.accessJwt
+    await createPosts(token, 400)
+    const like = (i: number) => ({ repo: TEST_DID, collection: 'app.bsky.feed.like', record: { subject: { uri: `at://${TEST_DID}/app.bsky.feed.post/3jzfcijpj2z2${'abcdefghij'[i]}`, cid: 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm' }, createdAt: new Date().toISOString() } })
+    for (let i = 0; i < 3; i++) await traced('com.atproto.repo.createRecord', { token, body: like(i) })
+    // The head is a post: its path is not the likes' path below the root.
+    for (const text of ['then a post', 'and another']) await traced('com.atproto.repo.createRecord', { token, body: post(text) })
+    await evictDurableObject(await getServerByName(env.ACCOUNT as unknown as DurableObjectNamespace<AccountActor>, TEST_DID))
+    const { line } = await traced('com.atproto.repo.createRecord', { token, body: like(5) })
+    expect(line.actor).toMatchObject({ d1: 2, requests: 1 })
+  })
+
   it('a record with an image costs one more round trip: the blob check, one query for the whole group', async () => {
     const agent = await loggedInAgent()
     const token = agent.session!.accessJwt
