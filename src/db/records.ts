@@ -7,12 +7,17 @@ export interface StoredRecord {
   content: Uint8Array
 }
 
+/** A record row with its content, which crosses D1 as hex (src/lib/hex.ts). */
+const WITH_CONTENT = 'SELECT r.uri, r.cid, hex(b.content) AS content FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid'
+type Row = { uri: string; cid: string; content: string }
+const stored = (row: Row): StoredRecord => ({ uri: row.uri, cid: row.cid, content: fromHex(row.content) })
+
 export async function getRecord(d1: D1Reader, uri: string): Promise<StoredRecord | null> {
   const row = await d1
-    .prepare('SELECT r.uri, r.cid, hex(b.content) AS content FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid WHERE r.uri = ?')
+    .prepare(`${WITH_CONTENT} WHERE r.uri = ?`)
     .bind(uri)
-    .first<{ uri: string; cid: string; content: string }>()
-  return row ? { uri: row.uri, cid: row.cid, content: fromHex(row.content) } : null
+    .first<Row>()
+  return row ? stored(row) : null
 }
 
 /**
@@ -22,12 +27,12 @@ export async function getRecord(d1: D1Reader, uri: string): Promise<StoredRecord
 export async function getRecordByHandle(d1: D1Reader, did: string, handle: string, uri: string): Promise<StoredRecord | null> {
   const row = await d1
     .prepare(
-      `SELECT r.uri, r.cid, hex(b.content) AS content FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid
+      `${WITH_CONTENT}
        WHERE r.uri = ?1 AND EXISTS (SELECT 1 FROM account a WHERE a.did = ?2 AND a.handle = ?3)`,
     )
     .bind(uri, did, handle)
-    .first<{ uri: string; cid: string; content: string }>()
-  return row ? { uri: row.uri, cid: row.cid, content: fromHex(row.content) } : null
+    .first<Row>()
+  return row ? stored(row) : null
 }
 
 /**
@@ -42,13 +47,13 @@ export async function listRecords(d1: D1Reader, did: string, collection: string,
   const handleClause = opts.handle !== undefined ? 'AND EXISTS (SELECT 1 FROM account a WHERE a.did = ?1 AND a.handle = ?5)' : ''
   const { results } = await d1
     .prepare(
-      `SELECT r.uri, r.cid, hex(b.content) AS content FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid
+      `${WITH_CONTENT}
        WHERE r.did = ?1 AND r.collection = ?2 ${cursorClause} ${handleClause} ORDER BY r.rkey ${order} LIMIT ?3`,
     )
     // Exactly as many values as the highest parameter used (?4 may be unused when ?5 is).
     .bind(...[did, collection, opts.limit, opts.cursor ?? null, opts.handle ?? null].slice(0, opts.handle !== undefined ? 5 : opts.cursor !== undefined ? 4 : 3))
-    .all<{ uri: string; cid: string; content: string }>()
-  return results.map((r) => ({ uri: r.uri, cid: r.cid, content: fromHex(r.content) }))
+    .all<Row>()
+  return results.map(stored)
 }
 
 /**
