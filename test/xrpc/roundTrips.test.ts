@@ -69,9 +69,10 @@ describe('D1 round trips per request', () => {
       const { rev } = JSON.parse(new TextDecoder().decode(body)).commit
       const added = (await env.DB.prepare('SELECT count(*) AS n FROM repo_block WHERE did = ?1 AND repo_rev = ?2').bind(TEST_DID, rev).first<{ n: number }>())!.n
       const dropped = (await removed()) - before
-      // The record block, the commit and the new path of MST nodes; the old path and commit.
-      expect(added).toBeGreaterThanOrEqual(4)
-      expect(dropped).toBeGreaterThanOrEqual(3)
+      // The record block, the commit and the new path of MST nodes (the root at least; how deep
+      // the new key sits depends on its hash); the old path and the old commit.
+      expect(added).toBeGreaterThanOrEqual(3)
+      expect(dropped).toBeGreaterThanOrEqual(2)
       // D1 counts index entries as rows written. A block: its row, its primary key entry and the
       // rev index. A dropped block: its row and the removal index. The record: its row, its key
       // and three indexes; the head one row; the event its row and the time index. An index or
