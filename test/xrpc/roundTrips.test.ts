@@ -62,12 +62,13 @@ describe('D1 round trips per request', () => {
     const agent = await loggedInAgent()
     const token = agent.session!.accessJwt
     await createPosts(token, 200) // a tree a few levels deep, so a write drops a path of nodes
-    const removed = async () => (await env.DB.prepare('SELECT count(*) AS n FROM repo_block WHERE did = ?1 AND removed_at IS NOT NULL').bind(TEST_DID).first<{ n: number }>())!.n
+    const blocks = async (where: string, ...args: unknown[]) => (await env.DB.prepare(`SELECT count(*) AS n FROM repo_block WHERE did = ?1 AND ${where}`).bind(TEST_DID, ...args).first<number>('n'))!
+    const removed = () => blocks('removed_at IS NOT NULL')
     for (const text of ['count', 'my', 'rows']) {
       const before = await removed()
       const { body, line } = await traced('com.atproto.repo.createRecord', { token, body: post(text) })
       const { rev } = JSON.parse(new TextDecoder().decode(body)).commit
-      const added = (await env.DB.prepare('SELECT count(*) AS n FROM repo_block WHERE did = ?1 AND repo_rev = ?2').bind(TEST_DID, rev).first<{ n: number }>())!.n
+      const added = await blocks('repo_rev = ?2', rev)
       const dropped = (await removed()) - before
       // The record block, the commit and the new path of MST nodes (the root at least; how deep
       // the new key sits depends on its hash); the old path and the old commit.
