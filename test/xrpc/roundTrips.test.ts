@@ -2,6 +2,7 @@ import type { AccountActor } from '../../actors/account-actor'
 import { evictDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { getServerByName } from 'partyserver'
+import { TID } from '@atproto/common-web'
 import { mstUtil } from '@atproto/repo'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { loggedInAgent, TEST_DID, TEST_HANDLE, worker, xrpcUrl } from '../helpers'
@@ -42,6 +43,16 @@ async function createPosts(token: string, count: number) {
   for (let i = 0; i < writes.length; i += 200) await traced('com.atproto.repo.applyWrites', { token, body: { repo: TEST_DID, writes: writes.slice(i, i + 200) } })
 }
 
+/** `count` fresh TIDs whose keys in `collection` sit at the MST's lowest layer. */
+async function lowestLayerKeys(collection: string, count: number): Promise<string[]> {
+  const keys: string[] = []
+  while (keys.length < count) {
+    const rkey = TID.nextStr()
+    if ((await mstUtil.leadingZerosOnHash(`${collection}/${rkey}`)) === 0) keys.push(rkey)
+  }
+  return keys
+}
+
 describe('D1 round trips per request', () => {
   it('createRecord on a warm actor: one actor call, and one D1 round trip (the actor’s batch)', async () => {
     const agent = await loggedInAgent()
@@ -75,7 +86,11 @@ describe('D1 round trips per request', () => {
     const agent = await loggedInAgent()
     const token = agent.session!.accessJwt
     await createPosts(token, 400)
-    const like = (i: number) => ({ repo: TEST_DID, collection: 'app.bsky.feed.like', record: { subject: { uri: `at://${TEST_DID}/app.bsky.feed.post/3jzfcijpj2z2${'abcdefghij'[i]}`, cid: 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm' }, createdAt: new Date().toISOString() } })
+    // Keys at the tree's lowest layer, so each like lands in the leaf of the one before it and walks its
+    // path. A key at a higher layer also splits the subtree to its right, here the oldest posts' left
+    // edge, whose nodes may be older than the head's load reaches: then it costs one query more.
+    const rkeys = await lowestLayerKeys('app.bsky.feed.like', 6)
+    const like = (i: number) => ({ repo: TEST_DID, collection: 'app.bsky.feed.like', rkey: rkeys[i], record: { subject: { uri: `at://${TEST_DID}/app.bsky.feed.post/3jzfcijpj2z2${'abcdefghij'[i]}`, cid: 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm' }, createdAt: new Date().toISOString() } })
     for (let i = 0; i < 3; i++) await traced('com.atproto.repo.createRecord', { token, body: like(i) })
     // The head is a post: its path is not the likes' path below the root.
     for (const text of ['then a post', 'and another']) await traced('com.atproto.repo.createRecord', { token, body: post(text) })
