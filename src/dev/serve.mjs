@@ -68,7 +68,14 @@ const mf = new Miniflare(
     ],
   }),
 )
-await mf.ready
+try {
+  await mf.ready
+} catch (err) {
+  // A busy port is the usual cause; Miniflare's message says which and what to do.
+  console.error(err.code === 'ERR_ADDRESS_IN_USE' ? err.message : err)
+  await mf.dispose().catch(() => {})
+  process.exit(1)
+}
 console.log(banner({ port: flags.port, ...devVars }))
 console.log('  Serving the deploy bundle in workerd (no dev proxy, no reload). Ctrl-C stops it.\n')
 

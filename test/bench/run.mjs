@@ -19,6 +19,11 @@ if (!process.env.PDS_URL) {
   const port = process.env.BENCH_PORT ?? '8799'
   const state = process.env.BENCH_STATE ?? path.join(root, '.wrangler/bench-state')
   mkdirSync(state, { recursive: true })
+  // Something already answering there would be benchmarked in place of the server started here.
+  if (await answers(`http://localhost:${port}/xrpc/_health`)) {
+    console.error(`port ${port} is in use: stop what runs there, or set BENCH_PORT (or PDS_URL to bench that server)`)
+    process.exit(1)
+  }
   const script = process.env.BENCH_SERVER === 'dev' ? 'src/dev/start.mjs' : 'src/dev/serve.mjs'
   // The import bench reads the Worker isolate's heap over workerd's inspector (npm start only).
   const inspectorPort = benches.includes('import') && process.env.BENCH_SERVER !== 'dev' ? String(Number(port) + 1) : null
@@ -34,7 +39,7 @@ if (!process.env.PDS_URL) {
   const logFile = createWriteStream(env.PDS_LOG)
   server.stdout.pipe(logFile)
   env.PDS_URL = `http://localhost:${port}`
-  await waitFor(`${env.PDS_URL}/xrpc/_health`, 90_000)
+  await waitFor(`${env.PDS_URL}/xrpc/_health`, 90_000, server)
   env.PDS_PID ??= findWorkerdPid(server.pid)
 }
 
@@ -54,15 +59,22 @@ function run(file, env) {
   })
 }
 
-async function waitFor(url, ms) {
+async function waitFor(url, ms, child) {
   const deadline = Date.now() + ms
   while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return
-    } catch {}
+    if (child.exitCode !== null) throw new Error(`the PDS exited (${child.exitCode}) before it answered at ${url}`)
+    if (await answers(url)) return
     await new Promise((r) => setTimeout(r, 500))
   }
   throw new Error(`PDS did not start at ${url}`)
+}
+
+async function answers(url) {
+  try {
+    return (await fetch(url)).ok
+  } catch {
+    return false
+  }
 }
 
 /** The workerd process under our server (other agents' workerd may run on the same machine). */
