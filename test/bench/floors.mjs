@@ -77,6 +77,7 @@ try {
     d1Write: () => fetch(`${probeUrl}/?op=d1Write&k=${n}`),
     d1Write5: () => fetch(`${probeUrl}/?op=d1Write5&k=${n}`),
     'PDS _health': () => fetch(`${url}/xrpc/_health`),
+    // With the token, as the owner's own app reads (the primary, never a replica).
     'PDS getRecord': () => fetch(getUrl, { headers: auth }),
     'PDS createRecord': () =>
       fetch(`${url}/xrpc/com.atproto.repo.createRecord`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(post(n)) }),

@@ -2,6 +2,8 @@
 import { DurableObject } from 'cloudflare:workers'
 
 const CONTENT = new Uint8Array(300).fill(7)
+// D1 gets bytes as hex, as the PDS sends them (src/lib/hex.ts).
+const HEX = [...CONTENT].map((b) => b.toString(16).padStart(2, '0')).join('')
 const TABLE = 'CREATE TABLE IF NOT EXISTS r (k TEXT PRIMARY KEY, cid TEXT NOT NULL, content BLOB NOT NULL)'
 
 /** A Durable Object with its own SQLite (where an actor-stored repo would live) and the D1 binding. */
@@ -21,7 +23,6 @@ export class Probe extends DurableObject {
     await db.batch(Array.from({ length: statements }, (_, i) => db.prepare('INSERT OR REPLACE INTO r VALUES (?, ?, unhex(?))').bind(`${k}.${i}`, 'bafy', HEX)))
   }
 }
-const HEX = [...CONTENT].map((b) => b.toString(16).padStart(2, '0')).join('')
 
 export default {
   async fetch(req, env) {
