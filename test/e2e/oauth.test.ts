@@ -14,7 +14,8 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import { freePort, root, startLocalPds } from './worker'
+import { freePort } from './ports'
+import { root, startLocalPds } from './worker'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const shots = path.join(import.meta.dirname, 'screenshots')

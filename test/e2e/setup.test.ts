@@ -12,7 +12,8 @@ import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort, root, startPds } from './worker'
+import { freePort } from './ports'
+import { root, startPds } from './worker'
 
 interface StandInState {
   loggedIn: boolean

@@ -2,21 +2,12 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { unstable_startWorker } from 'wrangler'
+import { freePort } from './ports'
 
 export const root = path.resolve(import.meta.dirname, '../..')
-
-/** A free loopback port: the DID document names it, and AtpAgent follows the document's endpoint. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 function applyMigrations(persist: string, config: string) {
   execFileSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist, '-c', config], { cwd: root, stdio: 'ignore', env: { ...process.env, CI: 'true' } })
@@ -97,6 +88,26 @@ export async function startPds(opts: { port: number; vars: Record<string, string
     bindings,
     dev: { server: { hostname: 'localhost', port: opts.port }, inspector: false, persist, watch: false, logLevel: 'error' },
   } as never)
-  await worker.ready
+  await readyWithin(worker, opts.port, 100_000)
   return { worker, persist, url: await worker.url }
+}
+
+/**
+ * wrangler never gives up on a port another process holds: say so before the
+ * test's hook times out with nothing to go on.
+ */
+async function readyWithin(worker: Awaited<ReturnType<typeof unstable_startWorker>>, port: number, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`wrangler did not start the Worker on port ${port} within ${ms / 1000} s (is the port taken?)`)), ms)
+  })
+  try {
+    await Promise.race([worker.ready, late])
+  } catch (err) {
+    // Not awaited: a Worker that never became ready may never finish disposing either.
+    void worker.dispose().catch(() => {})
+    throw err
+  } finally {
+    clearTimeout(timer)
+  }
 }

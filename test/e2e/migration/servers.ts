@@ -7,10 +7,10 @@
 import { Secp256k1Keypair } from '@atproto/crypto'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, rmSync } from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { unstable_startWorker } from 'wrangler'
+import { freePort } from '../ports'
 import { migratedState } from '../worker'
 
 const root = path.resolve(import.meta.dirname, '../../..')
@@ -21,25 +21,6 @@ export function refPdsDir(): string {
   const found = candidates.find((d) => existsSync(path.join(d, 'node_modules/@atproto/pds/package.json')))
   if (!found) throw new Error(`the reference PDS is not installed (looked in ${candidates.join(', ')}); .ci/run installs it, or set REF_PDS_DIR`)
   return found
-}
-
-/** A free loopback port whose successor is free too (the reference serves its email-token helper there). */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await listenAndClose(0)
-    if (await listenAndClose(port + 1).then(() => true, () => false)) return port
-  }
-}
-
-async function listenAndClose(port: number): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, '127.0.0.1', resolve)
-  })
-  const got = (server.address() as net.AddressInfo).port
-  await new Promise((resolve) => server.close(resolve))
-  return got
 }
 
 export interface RefPds {
@@ -55,7 +36,8 @@ export interface RefPds {
 /** Starts the reference PDS; `plc` joins an existing PLC directory instead of starting one. */
 export async function startRefPds(opts: { plc?: string } = {}): Promise<RefPds> {
   const dir = refPdsDir()
-  const [pdsPort, plcPort] = [await freePort(), await freePort()]
+  // The reference serves its email-token helper on the port after its own.
+  const [pdsPort, plcPort] = [await freePort(2), await freePort()]
   const child: ChildProcess = spawn(process.env.REF_NODE ?? '/usr/bin/node', [path.join(import.meta.dirname, 'ref-pds.cjs')], {
     cwd: dir,
     env: { ...process.env, NODE_PATH: path.join(dir, 'node_modules'), PDS_PORT: String(pdsPort), PLC_PORT: String(plcPort), ...(opts.plc ? { PLC_URL: opts.plc } : {}) },
