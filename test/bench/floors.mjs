@@ -21,7 +21,6 @@
  *   ROUNDS (default 10), BLOCK (default 40)
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from 'miniflare'
@@ -34,7 +33,6 @@ const root = path.resolve(import.meta.dirname, '../..')
 
 const config = unstable_readConfig({ config: path.join(root, 'wrangler.toml') })
 const state = mkdtempSync(path.join(tmpdir(), 'pds-floors-'))
-const port = await freePort()
 const mf = new Miniflare(
   convertV4MiniflareOptions({
     host: '127.0.0.1',
@@ -51,7 +49,8 @@ const mf = new Miniflare(
         compatibilityFlags: config.compatibility_flags,
         d1Databases: ['DB'],
         durableObjects: { PROBE: { className: 'Probe', useSQLite: true } },
-        unsafeDirectSockets: [{ host: '127.0.0.1', port }],
+        // Its own socket, as `npm start` serves the PDS (no Miniflare entry worker in front), on a port the OS picks.
+        unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
       },
     ],
   }),
@@ -59,7 +58,7 @@ const mf = new Miniflare(
 
 try {
   await mf.ready
-  const probeUrl = `http://127.0.0.1:${port}`
+  const probeUrl = (await mf.unsafeGetDirectURL('floors-probe')).origin
   await expectOk(await fetch(`${probeUrl}/?op=setup`), 'probe setup')
 
   const session = await xrpc('com.atproto.server.createSession', { identifier, password })
@@ -123,15 +122,4 @@ function round(o) {
 async function expectOk(res, what) {
   const body = await res.text()
   if (!res.ok) throw new Error(`${what}: ${res.status} ${body.slice(0, 200)}`)
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
 }
